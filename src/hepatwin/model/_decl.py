@@ -1,0 +1,32 @@
+"""Short constructors used by the model modules to keep tables readable."""
+
+from __future__ import annotations
+
+from ..spec.model import Derived, Parameter, Process, State
+
+
+def P(name: str, value: float, unit: str, lower: float, upper: float, source: str,
+      description: str = "", constant: bool = True) -> Parameter:
+    """A parameter row: name, value, unit, plausible range, source, meaning."""
+    return Parameter(name, float(value), unit, float(lower), float(upper), source, description, constant)
+
+
+def S(name: str, unit: str, initial: float, description: str = "") -> State:
+    """A state row with its healthy-adult value."""
+    return State(name, unit, float(initial), description)
+
+
+def D(name: str, expr: str, unit: str, description: str = "", observable: bool = False) -> Derived:
+    """A derived quantity (assignment rule)."""
+    return Derived(name, expr, unit, description, observable)
+
+
+def R(name: str, rate: str, stoich: dict[str, float], description: str = "") -> Process:
+    """A process (flux) with its stoichiometry."""
+    return Process(name, rate, stoich, description)
+
+
+def switch(name: str, module: str) -> Parameter:
+    """The on/off parameter through which a scenario knocks out `module`."""
+    return P(name, 1.0, "1", 0.0, 1.0, f"assumed: structural switch, 0 knocks out {module}",
+             f"1 = {module} active, 0 = knocked out")

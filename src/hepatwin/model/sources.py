@@ -1,0 +1,20 @@
+"""Citations used by the model's parameter tables (each verified against the literature index)."""
+
+DECARIS_2015 = "doi:10.1371/journal.pone.0123311 (Decaris 2015: human liver collagen FSR 0.2-0.6 %/day)"
+GHOLAMREZANEZHAD_2011 = (
+    "https://jhu.pure.elsevier.com/en/publications/in-vivo-tracking-of-sup111supin-oxine-labeled-mesenchymal-stem-ce"
+    " (Gholamrezanezhad 2011: In-111 MSC in cirrhosis, lung 27-34% at once, 2-5% by day 10)"
+)
+EGGENHOFER_2012 = "doi:10.3389/fimmu.2012.00297 (Eggenhofer 2012: viable MSCs only in lung, only to 24 h)"
+WIESNER_2003 = "doi:10.1053/gast.2003.50016 (Wiesner 2003: 3-month mortality by MELD band)"
+DAMICO_2006 = "doi:10.1016/j.jhep.2005.10.013 (D'Amico 2006: natural history of cirrhosis)"
+KAMATH_2001 = "doi:10.1053/jhep.2001.22172 (Kamath 2001: MELD)"
+HEINKE_2022 = "doi:10.1016/j.cels.2022.05.001 (Heinke 2022: average human liver cell age < 3 years)"
+BOUGUEON_2024 = "doi:10.1371/journal.pcbi.1011858 (Bougueon 2024: HSC activation/inactivation loop)"
+KISSELEVA_2012 = "doi:10.1073/pnas.1201840109 (Kisseleva 2012: ~half of myofibroblasts inactivate)"
+IREDALE_1998 = "doi:10.1172/JCI1018 (Iredale 1998: HSC apoptosis and falling TIMPs in regression)"
+CALVARUSO_2009 = "doi:10.1002/hep.22745 (Calvaruso 2009: CPA 6% vs 17% for HVPG <10 vs >=10 mmHg)"
+BOSCH_2009 = "doi:10.1038/nrgastro.2009.149 (Bosch 2009: HVPG >= 10 mmHg clinically significant)"
+AOKI_2011 = "doi:10.1007/s11605-011-1590-y (Aoki 2011: remnant volume 51-81% over 1 wk-12 mo)"
+ZHANG_2012 = "PMID:22320928 (Zhang 2012: UC-MSC in HBV decompensated cirrhosis)"
+QIN_2025 = "doi:10.4240/wjgs.v17.i9.109980 (Qin 2025: hUC-MSC dose groups, NCT05442437)"

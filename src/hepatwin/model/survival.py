@@ -1,0 +1,40 @@
+"""Survival layer: hazards of death and of (further) decompensation from the patient's state."""
+
+from ..spec.model import Module
+from . import sources as src
+from ._decl import D, P, R, S
+
+
+def module() -> Module:
+    states = [
+        S("CH_death", "1", 0.0, "cumulative hazard of death"),
+        S("CH_decomp", "1", 0.0, "cumulative hazard of a decompensation event"),
+    ]
+    params = [
+        P("h_ref", 3.1e-4, "1/day", 5e-5, 2e-3, "calibrated: log-linear fit to 3-month mortality by MELD band ("
+          + src.WIESNER_2003 + "): hazard at MELD 10", "death hazard at continuous MELD 10"),
+        P("b_meld", 0.13, "1", 0.05, 0.25, "calibrated: log-linear fit to 3-month mortality by MELD band ("
+          + src.WIESNER_2003 + ")", "log hazard ratio per MELD point"),
+        P("meld_ref", 10.0, "1", 10.0, 10.0, "assumed: reference MELD of h_ref", "reference MELD"),
+        P("hr_asc", 1.5, "1", 1.0, 4.0, "assumed: ascites adds risk beyond MELD (" + src.DAMICO_2006 + ")",
+          "hazard ratio with grade >= 2 ascites"),
+        P("h_dec", 2.0e-4, "1/day", 1e-5, 2e-3, "assumed: ~7%/year first decompensation at HVPG well above 10 mmHg ("
+          + src.DAMICO_2006 + ")", "maximal decompensation hazard"),
+        P("K_dec", 12.0, "mmHg", 8.0, 16.0, "assumed: risk rises above HVPG 10-12 mmHg (" + src.BOSCH_2009 + ")",
+          "HVPG of half-maximal decompensation hazard"),
+    ]
+    derived = [
+        D("meld_cont", "3.78*log(max(Bil_mgdl, 1)) + 11.2*log(max(INR, 1)) + 9.57*log(min(max(Cr_mgdl, 1), 4)) + 6.43",
+          "1", "continuous (unrounded) MELD used in the hazard link (" + src.KAMATH_2001 + ")", observable=True),
+        D("hazard_death", "h_ref*exp(b_meld*(meld_cont - meld_ref))*(1 + (hr_asc - 1)*step(Asc, asc_g2))", "1/day",
+          "instantaneous hazard of death", observable=True),
+        D("hazard_decomp", "h_dec*hill(HVPG, K_dec, 6)", "1/day", "instantaneous hazard of decompensation",
+          observable=True),
+        D("survival", "exp(-CH_death)", "1", "probability of survival since the start of the run", observable=True),
+    ]
+    procs = [
+        R("death_hazard", "hazard_death", {"CH_death": 1}),
+        R("decomp_hazard", "hazard_decomp", {"CH_decomp": 1}),
+    ]
+    return Module("survival", "Hazards of death (MELD-linked) and decompensation (HVPG-linked).",
+                  states=states, parameters=params, derived=derived, processes=procs)
