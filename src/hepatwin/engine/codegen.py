@@ -7,23 +7,12 @@ derived quantities using NumPy (for outputs over many time points at once).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..spec.expr import to_python
+from ..spec.expr import SCALAR_NAMESPACE, to_python
 from ..spec.model import ModelSpec
-
-
-def _hill_s(x: float, K: float, n: float) -> float:
-    x = x if x > 0.0 else 0.0
-    xn = x**n
-    return xn / (K**n + xn) if xn > 0.0 else 0.0
-
-
-def _step_s(x: float, t: float) -> float:
-    return 1.0 if x >= t else 0.0
 
 
 def _hill_v(x, K, n):
@@ -35,7 +24,7 @@ def _step_v(x, t):
     return np.where(x >= t, 1.0, 0.0)
 
 
-_SCALAR_NS = {"math": math, "_hill": _hill_s, "_step": _step_s, "_max": max, "_min": min, "np": np}
+_SCALAR_NS = {**SCALAR_NAMESPACE, "np": np}
 _VECTOR_NS = {"np": np, "_hill": _hill_v, "_step": _step_v, "_max": np.maximum, "_min": np.minimum}
 
 

@@ -56,7 +56,7 @@ def kinetics() -> Module:
         P("w_liver", 1.0, "1", 0.0, 2.0, "assumed: reference weight of cells in the liver", "signal weight, liver"),
         P("w_spleen", 0.5, "1", 0.0, 1.0, "assumed: splenic cells modulate immunity, less hepatic effect",
           "signal weight, spleen"),
-        P("kS", 0.025, "1/day", 0.005, 0.2, _EFF + "; effect half-life ~4 weeks",
+        P("kS", 0.05, "1/day", 0.005, 0.2, _EFF + "; effect half-life ~2 weeks",
           "decay rate of the paracrine signal"),
         P("EC50_S", 0.1, "1", 0.01, 5.0, _EFF + "; saturating dose-response (weak dose effect)",
           "signal giving half-maximal effect"),

@@ -12,6 +12,7 @@ arbitrary Python), so every expression can also be written as SBML math.
 from __future__ import annotations
 
 import ast
+import math
 from dataclasses import dataclass, field
 
 import pint
@@ -247,3 +248,24 @@ def _txt(node: ast.AST, parent: int) -> str:
     if isinstance(node, ast.Call):
         return f"{node.func.id}({', '.join(_txt(a, 0) for a in node.args)})"
     return "?"  # pragma: no cover
+
+
+
+def _hill_scalar(x: float, K: float, n: float) -> float:
+    x = x if x > 0.0 else 0.0
+    xn = x**n
+    return xn / (K**n + xn) if xn > 0.0 else 0.0
+
+
+def _step_scalar(x: float, t: float) -> float:
+    return 1.0 if x >= t else 0.0
+
+
+#: Namespace giving the generated scalar code its meaning (see :data:`FUNCTIONS`).
+SCALAR_NAMESPACE = {"math": math, "_hill": _hill_scalar, "_step": _step_scalar, "_max": max, "_min": min}
+
+
+def evaluate(expr: Expr, values: dict[str, float]) -> float:
+    """Numeric value of an expression for the given symbol values (scalar)."""
+    rename = {n: f"v[{n!r}]" for n in expr.names}
+    return float(eval(to_python(expr, rename, "math"), {**SCALAR_NAMESPACE, "v": values}))  # noqa: S307

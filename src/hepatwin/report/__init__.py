@@ -1,0 +1,1 @@
+"""Plots and HTML reports built from results (never from the engine directly)."""

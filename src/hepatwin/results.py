@@ -1,0 +1,114 @@
+"""Simulation results as labelled arrays (xarray), with clinical scores computed from the labs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from . import DISCLAIMER
+from .clinical import albi, albi_grade, child_pugh_class, child_pugh_points, meld, meld_3, meld_na
+
+#: score variable -> (unit, description)
+SCORES = {
+    "child_pugh_points": ("1", "Child-Pugh points (5-15)"),
+    "child_pugh_class": ("1", "Child-Pugh class A/B/C"),
+    "meld": ("1", "MELD (OPTN/UNOS, rounded, 6-40)"),
+    "meld_na": ("1", "MELD-Na (OPTN 2016)"),
+    "meld_3": ("1", "MELD 3.0 (Kim 2021)"),
+    "albi": ("1", "ALBI score"),
+    "albi_grade": ("1", "ALBI grade 1-3"),
+}
+
+
+def build_dataset(model, t: np.ndarray, y: np.ndarray, params: np.ndarray, scenario) -> xr.Dataset:
+    """States, derived quantities and scores on a `time` axis (days), units in attrs."""
+    spec = model.spec
+    coords = {"time": ("time", t, {"units": "day", "long_name": "study day (0 = baseline)"})}
+    data = {}
+    for i, name in enumerate(model.state_names):
+        st = spec.states[name]
+        data[name] = ("time", y[i], {"units": st.unit, "long_name": st.description, "kind": "state",
+                                     "module": spec.module_of[name]})
+    ok = np.all(np.isfinite(y), axis=0)
+    derived = model.derived(np.where(ok, y, 0.0), params)
+    for name, values in zip(model.derived_names, derived, strict=True):
+        d = spec.derived[name]
+        values = np.where(ok, values, np.nan)
+        data[name] = ("time", values, {"units": d.unit, "long_name": d.description,
+                                       "kind": "observable" if d.observable else "derived",
+                                       "module": spec.module_of[name]})
+    ds = xr.Dataset(data, coords=coords)
+    if ok.any():
+        add_scores(ds, female=scenario.patient.sex == "female", valid=ok)
+    ds.attrs.update({"title": scenario.name, "model": spec.name, "disclaimer": DISCLAIMER,
+                     "etiology": scenario.patient.etiology, "sex": scenario.patient.sex})
+    return ds
+
+
+def add_scores(ds: xr.Dataset, female: bool, valid: np.ndarray | None = None) -> None:
+    """Add Child-Pugh, MELD, MELD-Na, MELD 3.0 and ALBI computed from the lab variables."""
+    n = ds.sizes["time"]
+    valid = np.ones(n, dtype=bool) if valid is None else valid
+    bil = ds["Bil_mgdl"].values[valid]
+    inr = ds["INR"].values[valid]
+    cr = ds["Cr_mgdl"].values[valid]
+    na = ds["Na"].values[valid]
+    alb_gl = ds["Alb"].values[valid]
+    asc = ds["ascites_grade"].values[valid].astype(int)
+    he = ds["he_grade"].values[valid].astype(int)
+    cp = np.asarray(child_pugh_points(bil, alb_gl / 10.0, inr, asc, he))
+    values = {
+        "child_pugh_points": cp.astype(float),
+        "child_pugh_class": np.asarray(child_pugh_class(cp)),
+        "meld": np.asarray(meld(bil, inr, cr), dtype=float),
+        "meld_na": np.asarray(meld_na(bil, inr, cr, na), dtype=float),
+        "meld_3": np.asarray(meld_3(bil, inr, cr, na, alb_gl / 10.0, female), dtype=float),
+        "albi": np.asarray(albi(ds["Bil"].values[valid], alb_gl), dtype=float),
+    }
+    values["albi_grade"] = np.asarray(albi_grade(values["albi"]), dtype=float)
+    for name, (unit, desc) in SCORES.items():
+        v = values[name]
+        full = np.full(n, "", dtype=object) if v.dtype.kind in "US" else np.full(n, np.nan)
+        full[valid] = v
+        if v.dtype.kind in "US":
+            full = full.astype(str)
+        ds[name] = ("time", full, {"units": unit, "long_name": desc, "kind": "score", "module": "clinical"})
+
+
+@dataclass
+class SimulationResult:
+    """One simulated patient: data, status and provenance."""
+
+    dataset: xr.Dataset
+    scenario: object
+    status: str
+    message: str
+    timings: dict[str, float]
+    solver: dict
+    events: list[dict] = field(default_factory=list)
+    version: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def at(self, day: float) -> dict[str, float]:
+        """Values of every numeric variable at an output day."""
+        row = self.dataset.sel(time=day)
+        return {k: (row[k].item()) for k in row.data_vars}
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy long table: time, variable, value, unit, kind, module."""
+        frames = []
+        for name, da in self.dataset.data_vars.items():
+            if da.dtype.kind in "USO":
+                continue
+            frames.append(pd.DataFrame({
+                "time_day": self.dataset["time"].values, "variable": name, "value": da.values.astype(float),
+                "unit": da.attrs.get("units", ""), "kind": da.attrs.get("kind", ""),
+                "module": da.attrs.get("module", ""),
+            }))
+        return pd.concat(frames, ignore_index=True)

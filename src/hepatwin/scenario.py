@@ -1,0 +1,254 @@
+"""Scenario files (TOML): one patient, background therapy, MSC regimens, run settings.
+
+Validated with pydantic; every error names the field, the value and what was expected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .model import CELL_SOURCES, ETIOLOGIES, ROUTES, build_model
+
+THERAPIES = sorted({t for _, _, t, _ in ETIOLOGIES.values()})
+DOSE_UNITS = ("cells", "cells/kg")
+SOLVER_METHODS = ("LSODA", "BDF", "Radau")
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+PosFinite = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be used; the message is meant for the user."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
+
+
+class History(_Strict):
+    """Disease history to burn in before baseline (day 0), starting from a healthy liver."""
+
+    years: Annotated[float, Field(ge=0, le=80, allow_inf_nan=False)]
+    injury_scale: Annotated[float, Field(ge=0, le=5, allow_inf_nan=False)] = 1.0
+
+
+class Patient(_Strict):
+    etiology: Literal["HBV", "HCV", "alcohol", "MASLD", "autoimmune"]
+    sex: Literal["female", "male"] = "male"
+    age_years: Annotated[float, Field(ge=18, le=100, allow_inf_nan=False)] = 50.0
+    weight_kg: Annotated[float, Field(gt=20, le=300, allow_inf_nan=False)] = 70.0
+    history: History | None = None
+    baseline: dict[str, Finite] | None = Field(
+        default=None, description="state values at day 0 (others from the healthy state)")
+
+    @model_validator(mode="after")
+    def _one_start(self) -> Patient:
+        if self.history is None and self.baseline is None:
+            raise ValueError("give either [patient.history] (disease to burn in) or [patient.baseline] (state values)")
+        if self.history is not None and self.baseline is not None:
+            raise ValueError("give [patient.history] or [patient.baseline], not both")
+        return self
+
+    @field_validator("baseline")
+    @classmethod
+    def _known_states(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        if v is None:
+            return v
+        states = build_model().states
+        for name, value in v.items():
+            if name not in states:
+                raise ValueError(f"unknown state {name!r}; expected one of {', '.join(states)}")
+            if value < 0:
+                raise ValueError(f"state {name} = {value} must be >= 0")
+        return v
+
+
+class Therapy(_Strict):
+    """Cause control (antivirals, abstinence, lifestyle, UDCA) starting on `start_day`
+    (negative: started during the disease history, before baseline)."""
+
+    kind: Literal["antiviral", "abstinence", "lifestyle", "udca"]
+    start_day: Finite = 0.0
+
+
+class Regimen(_Strict):
+    """An MSC course: one cell source, dose per infusion, route, infusion days."""
+
+    cell_source: Literal["umbilical_cord", "bone_marrow", "adipose"] = "umbilical_cord"
+    dose: PosFinite
+    dose_unit: str = "cells"
+    route: Literal["peripheral_iv", "hepatic_artery", "portal_vein"] = "peripheral_iv"
+    days: list[Finite] = Field(min_length=1)
+    volume_ml: PosFinite | None = None
+
+    @field_validator("dose_unit")
+    @classmethod
+    def _unit(cls, v: str) -> str:
+        if v not in DOSE_UNITS:
+            raise ValueError(f"dose unit {v!r} is not supported; expected one of {', '.join(DOSE_UNITS)}")
+        return v
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, v: list[float]) -> list[float]:
+        if any(b <= a for a, b in zip(v, v[1:], strict=False)):
+            raise ValueError(f"infusion days {v} must be strictly increasing")
+        if v[0] < 0:
+            raise ValueError(f"infusion day {v[0]} is before baseline (day 0)")
+        return v
+
+
+class Simulation(_Strict):
+    end_day: PosFinite = 169.0
+    output_step_days: PosFinite | None = 1.0
+    output_days: list[Finite] | None = None
+    knockouts: list[str] = Field(default_factory=list)
+    method: Literal["LSODA", "BDF", "Radau"] = "LSODA"
+    rtol: Annotated[float, Field(gt=0, lt=1e-2, allow_inf_nan=False)] = 1e-6
+    atol: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] = 1e-9
+
+    @field_validator("output_days")
+    @classmethod
+    def _increasing(cls, v: list[float] | None) -> list[float] | None:
+        if v is None:
+            return v
+        if not v:
+            raise ValueError("output_days is empty")
+        for a, b in zip(v, v[1:], strict=False):
+            if b <= a:
+                raise ValueError(f"output days must be strictly increasing; {b} follows {a}")
+        if v[0] < 0:
+            raise ValueError(f"output day {v[0]} is before baseline (day 0)")
+        return v
+
+    @field_validator("knockouts")
+    @classmethod
+    def _knockouts(cls, v: list[str]) -> list[str]:
+        valid = build_model().switches
+        for name in v:
+            if name not in valid:
+                raise ValueError(f"unknown knock-out {name!r}; expected one of {', '.join(valid)}")
+        return v
+
+    @model_validator(mode="after")
+    def _fits(self) -> Simulation:
+        if self.output_days is not None and self.output_days[-1] > self.end_day:
+            raise ValueError(f"output day {self.output_days[-1]} is after end_day {self.end_day}")
+        return self
+
+    def output_times(self) -> list[float]:
+        if self.output_days is not None:
+            return list(self.output_days)
+        n = int(math.floor(self.end_day / self.output_step_days + 1e-9))
+        times = [i * self.output_step_days for i in range(n + 1)]
+        if times[-1] < self.end_day:
+            times.append(self.end_day)
+        return times
+
+
+class Scenario(_Strict):
+    """A complete single-patient scenario."""
+
+    name: str = "scenario"
+    description: str = ""
+    patient: Patient
+    therapy: list[Therapy] = Field(default_factory=list)
+    regimen: list[Regimen] = Field(default_factory=list)
+    simulation: Simulation = Field(default_factory=Simulation)
+    parameters: dict[str, Finite] = Field(default_factory=dict)
+
+    @field_validator("parameters")
+    @classmethod
+    def _known_params(cls, v: dict[str, float]) -> dict[str, float]:
+        params = build_model().parameters
+        for name, value in v.items():
+            if name not in params:
+                raise ValueError(f"unknown parameter {name!r} (see `hepatwin model docs` for the list)")
+            p = params[name]
+            if not p.lower <= value <= p.upper:
+                raise ValueError(
+                    f"parameter {name} = {value} {p.unit} is outside its plausible range [{p.lower}, {p.upper}]")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        etio_therapy = ETIOLOGIES[self.patient.etiology][2]
+        for i, t in enumerate(self.therapy):
+            if t.kind != etio_therapy:
+                raise ValueError(
+                    f"therapy[{i}].kind {t.kind!r} does not treat etiology {self.patient.etiology!r}; "
+                    f"expected {etio_therapy!r}")
+            if self.patient.history is None and t.start_day < 0:
+                raise ValueError(f"therapy[{i}].start_day {t.start_day} is before baseline but no history is given")
+            if self.patient.history is not None and t.start_day < -self.patient.history.years * 365.25:
+                raise ValueError(f"therapy[{i}].start_day {t.start_day} is before the disease history starts")
+        sources = {r.cell_source for r in self.regimen}
+        if len(sources) > 1:
+            raise ValueError(f"regimens mix cell sources {sorted(sources)}; one source per scenario is supported")
+        for i, r in enumerate(self.regimen):
+            if r.days[-1] > self.simulation.end_day:
+                raise ValueError(f"regimen[{i}] infusion day {r.days[-1]} is after end_day {self.simulation.end_day}")
+        return self
+
+    def digest(self) -> str:
+        """SHA-256 of the canonical JSON form (used in manifests)."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+
+def format_validation_error(err: ValidationError, source: str) -> str:
+    """One line per problem: field path, offending value, what was expected."""
+    lines = [f"{source}: {err.error_count()} problem(s)"]
+    for e in err.errors():
+        loc = _loc(e["loc"])
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown field"
+        value = e.get("input")
+        shown = "" if isinstance(value, dict) else f" = {value!r}"
+        lines.append(f"  {loc}{shown}: {msg}")
+    return "\n".join(lines)
+
+
+def _loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("function-after",) or str(part).startswith(("function-", "literal[", "constrained-")):
+            continue
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def parse_scenario(data: dict, source: str = "<scenario>") -> Scenario:
+    """Validate a scenario dictionary; raise ScenarioError with a readable message."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(format_validation_error(err, source)) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"cannot read scenario {path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    return parse_scenario(data, str(path))
+
+
+__all__ = ["CELL_SOURCES", "ROUTES", "THERAPIES", "Scenario", "ScenarioError", "load_scenario", "parse_scenario"]
