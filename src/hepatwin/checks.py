@@ -162,7 +162,8 @@ def run_checks() -> list[CheckResult]:
             f"knockout_{ko}", f"knocking out {ko} removes part of the albumin benefit and most of its own pathway "
             f"effect ({meaning})",
             bool(benefit_ko < full_benefit and m_full > 0 and m_ko < 0.5 * m_full),
-            {"albumin_benefit_full_gL_day": round(full_benefit, 1), "albumin_benefit_knockout_gL_day": round(benefit_ko, 1),
+            {"albumin_benefit_full_gL_day": round(full_benefit, 1),
+             "albumin_benefit_knockout_gL_day": round(benefit_ko, 1),
              f"{marker}_effect_full": float(f"{m_full:.4g}"), f"{marker}_effect_knockout": float(f"{m_ko:.4g}")}))
 
     ok, worst = _states_ok(runs)

@@ -6,6 +6,7 @@ Validated with pydantic; every error names the field, the value and what was exp
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import tomllib
@@ -98,7 +99,7 @@ class Regimen(_Strict):
     @field_validator("days")
     @classmethod
     def _days(cls, v: list[float]) -> list[float]:
-        if any(b <= a for a, b in zip(v, v[1:], strict=False)):
+        if any(b <= a for a, b in itertools.pairwise(v)):
             raise ValueError(f"infusion days {v} must be strictly increasing")
         if v[0] < 0:
             raise ValueError(f"infusion day {v[0]} is before baseline (day 0)")
@@ -121,7 +122,7 @@ class Simulation(_Strict):
             return v
         if not v:
             raise ValueError("output_days is empty")
-        for a, b in zip(v, v[1:], strict=False):
+        for a, b in itertools.pairwise(v):
             if b <= a:
                 raise ValueError(f"output days must be strictly increasing; {b} follows {a}")
         if v[0] < 0:
@@ -132,10 +133,14 @@ class Simulation(_Strict):
     @classmethod
     def _knockouts(cls, v: list[str]) -> list[str]:
         valid = build_model().switches
+        out = []
         for name in v:
-            if name not in valid:
-                raise ValueError(f"unknown knock-out {name!r}; expected one of {', '.join(valid)}")
-        return v
+            full = name if name in valid else f"msc_{name}"
+            if full not in valid:
+                short = ", ".join(k.removeprefix("msc_") for k in valid)
+                raise ValueError(f"unknown knock-out {name!r}; expected one of {short} (with or without 'msc_')")
+            out.append(full)
+        return out
 
     @model_validator(mode="after")
     def _fits(self) -> Simulation:
@@ -146,7 +151,7 @@ class Simulation(_Strict):
     def output_times(self) -> list[float]:
         if self.output_days is not None:
             return list(self.output_days)
-        n = int(math.floor(self.end_day / self.output_step_days + 1e-9))
+        n = math.floor(self.end_day / self.output_step_days + 1e-9)
         times = [i * self.output_step_days for i in range(n + 1)]
         if times[-1] < self.end_day:
             times.append(self.end_day)

@@ -88,7 +88,7 @@ def compile_model(spec: ModelSpec) -> CompiledModel:
     # broadcasting: a derived quantity built from parameters only must still have the time shape
     ret = ", ".join(f"d_{n} + zero" for n in derived)
     der_src = "\n".join(["def derived(y, p):", *header, "    zero = np.zeros_like(y[0])", *vbody,
-                         f"    return ({ret},)"])
+                         f"    return ({ret},)" if derived else "    return ()"])
 
     ns_s = dict(_SCALAR_NS)
     exec(compile(rhs_src, f"<hepatwin rhs {spec.name}>", "exec"), ns_s)

@@ -23,6 +23,7 @@ class SolverSettings:
     rtol: float = 1e-6
     atol: float = 1e-9
     max_step: float = np.inf
+    max_rhs_evals: int = 500_000  # per patient; beyond it the patient is marked "max_steps"
 
 
 @dataclass
@@ -54,7 +55,7 @@ def solve(model: CompiledModel, y0: np.ndarray, params: np.ndarray, t_start: flo
     out[:, t_out == t_start] = y[:, None]
     active = [e for e in events if t_start <= e.time < t_end]
     knots = sorted({t_start, t_end, *(e.time for e in active)})
-    n_rhs = 0
+    counter = _Budget(settings.max_rhs_evals)
     for a, b in itertools.pairwise(knots):
         for ev in active:
             if ev.time == a:
@@ -64,18 +65,28 @@ def solve(model: CompiledModel, y0: np.ndarray, params: np.ndarray, t_start: flo
         if t_eval.size == 0 or t_eval[-1] != b:
             t_eval = np.append(t_eval, b)
         p_seg = p.copy()
-        sol = solve_ivp(lambda t, yy, _p=p_seg: model.rhs(t, yy, _p), (a, b), y,
-                        method=settings.method, rtol=settings.rtol, atol=settings.atol,
-                        t_eval=t_eval, max_step=settings.max_step)
-        n_rhs += int(sol.nfev)
+
+        def fun(t, yy, _p=p_seg):
+            counter.spend(t)
+            dy = model.rhs(t, yy, _p)
+            if not np.all(np.isfinite(dy)):
+                raise _StopError("non_finite", f"non-finite derivative at t={t:g}")
+            return dy
+
+        try:
+            sol = solve_ivp(fun, (a, b), y, method=settings.method, rtol=settings.rtol, atol=settings.atol,
+                            t_eval=t_eval, max_step=settings.max_step)
+        except _StopError as stop:
+            return Solution(t_out, out, stop.status, stop.message, counter.used)
         if not sol.success:
             status = "max_steps" if "step" in sol.message.lower() else "failed"
-            return Solution(t_out, out, status, f"t in [{a:g}, {b:g}]: {sol.message}", n_rhs)
+            return Solution(t_out, out, status, f"t in [{a:g}, {b:g}]: {sol.message}", counter.used)
         if not np.all(np.isfinite(sol.y)):
-            return Solution(t_out, out, "non_finite", f"non-finite state in t in [{a:g}, {b:g}]", n_rhs)
+            return Solution(t_out, out, "non_finite", f"non-finite state in t in [{a:g}, {b:g}]",
+                            counter.used)
         out[:, mask] = sol.y[:, : int(mask.sum())]
         y = sol.y[:, -1].copy()
-    return Solution(t_out, out, "ok", "", n_rhs)
+    return Solution(t_out, out, "ok", "", counter.used)
 
 
 def _apply(model: CompiledModel, ev: Event, y: np.ndarray, p: np.ndarray) -> None:
@@ -83,3 +94,21 @@ def _apply(model: CompiledModel, ev: Event, y: np.ndarray, p: np.ndarray) -> Non
         y[model.state_index(name)] += amount
     for name, value in ev.set.items():
         p[model.param_index(name)] = value
+
+
+class _StopError(Exception):
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+class _Budget:
+    """Counts right-hand-side evaluations and stops a patient that exceeds its budget."""
+
+    def __init__(self, limit: int):
+        self.limit, self.used = limit, 0
+
+    def spend(self, t: float) -> None:
+        self.used += 1
+        if self.used > self.limit:
+            raise _StopError("max_steps", f"more than {self.limit} right-hand-side evaluations (stopped at t={t:g})")

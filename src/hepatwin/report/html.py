@@ -54,7 +54,7 @@ def compare_report(results: Sequence, files: Sequence[str], out_dir: str | Path,
             diff = ""
             if len(vals) == 2 and all(isinstance(v, float) and not math.isnan(v) for v in vals):
                 diff = f"{vals[1] - vals[0]:+.3g}"
-            rows.append({"label": label, "unit": "" if unit == "1" else unit, "values": [_fmt(v) for v in vals],
+            rows.append({"label": label, "unit": "" if unit == "1" else unit, "cells": [_fmt(v) for v in vals],
                          "diff": diff})
         tables.append({"day": f"{day:g}", "rows": rows})
     figures = [{"title": k, "data": base64.b64encode(p.read_bytes()).decode()} for k, p in figs.items()

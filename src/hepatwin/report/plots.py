@@ -8,9 +8,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from ..io.atomic import atomic_path  # noqa: E402
+from ..io.atomic import atomic_path
 
 #: figure name -> list of (variable, panel title)
 PANELS: dict[str, list[tuple[str, str]]] = {

@@ -268,4 +268,4 @@ SCALAR_NAMESPACE = {"math": math, "_hill": _hill_scalar, "_step": _step_scalar, 
 def evaluate(expr: Expr, values: dict[str, float]) -> float:
     """Numeric value of an expression for the given symbol values (scalar)."""
     rename = {n: f"v[{n!r}]" for n in expr.names}
-    return float(eval(to_python(expr, rename, "math"), {**SCALAR_NAMESPACE, "v": values}))  # noqa: S307
+    return float(eval(to_python(expr, rename, "math"), {**SCALAR_NAMESPACE, "v": values}))

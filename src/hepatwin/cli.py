@@ -1,0 +1,248 @@
+"""Command-line interface: `hepatwin score | simulate | compare | model lint/docs/check`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import DISCLAIMER, __version__
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help=f"hepatwin {__version__}: liver disease and MSC therapy simulation. {DISCLAIMER}")
+model_app = typer.Typer(no_args_is_help=True, help="Inspect the model: lint, docs, plausibility checks.")
+app.add_typer(model_app, name="model")
+
+out_console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+class UserError(Exception):
+    """A mistake in the user's input: reported without a traceback, exit code 2."""
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                    console=err_console, transient=True)
+
+
+def _load(path: Path):
+    from .scenario import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        raise UserError(str(exc)) from None
+
+
+# --------------------------------------------------------------------------- score
+
+
+class Sex(StrEnum):
+    female = "female"
+    male = "male"
+
+
+@app.command()
+def score(
+    bilirubin: Annotated[float, typer.Option(help="total bilirubin")],
+    albumin: Annotated[float, typer.Option(help="serum albumin")],
+    inr: Annotated[float, typer.Option(help="INR")],
+    creatinine: Annotated[float, typer.Option(help="serum creatinine")],
+    sodium: Annotated[float, typer.Option(help="serum sodium (mmol/L)")],
+    bilirubin_unit: Annotated[str, typer.Option(help="mg/dL or umol/L")] = "mg/dL",
+    albumin_unit: Annotated[str, typer.Option(help="g/L or g/dL")] = "g/L",
+    creatinine_unit: Annotated[str, typer.Option(help="mg/dL or umol/L")] = "mg/dL",
+    ascites: Annotated[str, typer.Option(help="none, mild, moderate or severe")] = "none",
+    encephalopathy: Annotated[str, typer.Option(help="none, grade1..grade4")] = "none",
+    sex: Annotated[Sex, typer.Option(help="female or male (MELD 3.0)")] = Sex.male,
+    dialysis: Annotated[bool, typer.Option(help="dialysis twice in the past week")] = False,
+    cholestatic: Annotated[bool, typer.Option(help="use PBC/PSC bilirubin bands for Child-Pugh")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Child-Pugh, MELD, MELD-Na, MELD 3.0 and ALBI from real lab values."""
+    from .clinical import all_scores
+
+    try:
+        scores = all_scores(bilirubin, bilirubin_unit, albumin, albumin_unit, inr, creatinine, creatinine_unit,
+                            sodium, ascites, encephalopathy, female=sex == Sex.female, dialysis=dialysis,
+                            cholestatic=cholestatic)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if as_json:
+        print(json.dumps(scores))
+        return
+    table = Table(title="Liver scores", caption=DISCLAIMER)
+    table.add_column("score")
+    table.add_column("value", justify="right")
+    labels = {"child_pugh_points": "Child-Pugh points", "child_pugh_class": "Child-Pugh class", "meld": "MELD",
+              "meld_na": "MELD-Na", "meld_3": "MELD 3.0", "albi": "ALBI score", "albi_grade": "ALBI grade"}
+    for k, label in labels.items():
+        v = scores[k]
+        table.add_row(label, f"{v:.3f}" if isinstance(v, float) else str(v))
+    out_console.print(table)
+
+
+# --------------------------------------------------------------------------- simulate
+
+
+@app.command()
+def simulate(
+    scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
+    out: Annotated[Path, typer.Option("--out", help="output folder")],
+    plots: Annotated[bool, typer.Option(help="write PNG plots")] = True,
+) -> None:
+    """Simulate one scenario; write tables (Parquet, CSV), NetCDF, plots and manifest.json."""
+    from .io.manifest import invalidate
+    from .io.results_store import save_result
+    from .report.plots import plot_result
+    from .simulate import simulate as run
+
+    scen = _load(scenario)
+    with _progress() as progress:
+        task = progress.add_task(f"simulating {scen.name}", total=3)
+        result = run(scen)
+        progress.advance(task)
+        out.mkdir(parents=True, exist_ok=True)
+        invalidate(out)
+        extra = {}
+        if plots and result.ok:
+            progress.update(task, description="plotting")
+            extra = {f"plot:{k}": p for k, p in plot_result(result, out / "plots").items()}
+        progress.advance(task)
+        progress.update(task, description="writing results")
+        save_result(result, out, extra)
+        progress.advance(task)
+    if not result.ok:
+        err_console.print(f"[red]solver failed[/red] ({result.status}): {result.message}; partial results in {out}")
+        raise typer.Exit(1)
+    out_console.print(f"wrote {out}/ (results.parquet, results.csv, results.nc, plots/, manifest.json) "
+                      f"in {sum(result.timings.values()):.2f} s")
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[list[Path], typer.Argument(help="two or more scenario TOML files")],
+    out: Annotated[Path, typer.Option("--out", help="output folder")],
+    days: Annotated[str, typer.Option(help="comma-separated visit days for the table")] = "0,29,57,85,169",
+) -> None:
+    """Simulate scenarios side by side and write an HTML report (the demo)."""
+    from .io.manifest import invalidate, make_manifest, write_manifest
+    from .io.results_store import save_result
+    from .report.html import compare_report
+    from .simulate import simulate as run
+
+    try:
+        visit_days = [float(d) for d in days.split(",") if d.strip()]
+    except ValueError:
+        raise UserError(f"--days {days!r}: expected comma-separated numbers such as 0,29,57") from None
+    scens = [_load(p) for p in scenarios]
+    for p, s in zip(scenarios, scens, strict=True):
+        times = set(s.simulation.output_times())
+        missing = [d for d in visit_days if d not in times]
+        if missing:
+            raise UserError(f"{p}: visit day(s) {missing} are not output times of the scenario")
+    out.mkdir(parents=True, exist_ok=True)
+    invalidate(out)
+    results = []
+    with _progress() as progress:
+        task = progress.add_task("simulating", total=len(scens) + 1)
+        for p, s in zip(scenarios, scens, strict=True):
+            progress.update(task, description=f"simulating {s.name}")
+            r = run(s)
+            save_result(r, out / p.stem)
+            results.append(r)
+            progress.advance(task)
+        progress.update(task, description="writing report")
+        report = compare_report(results, [str(p) for p in scenarios], out, days=visit_days)
+        progress.advance(task)
+    write_manifest(out, make_manifest("comparison", scenarios=[str(p) for p in scenarios],
+                                      scenario_sha256=[s.digest() for s in scens],
+                                      status=[r.status for r in results], report="report.html"))
+    failed = [r.scenario.name for r in results if not r.ok]
+    out_console.print(f"report: {report.resolve()}")
+    if failed:
+        err_console.print(f"[red]solver failed for[/red] {', '.join(failed)}")
+        raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- model
+
+
+@model_app.command("lint")
+def model_lint(as_json: Annotated[bool, typer.Option("--json", help="print findings as JSON")] = False) -> None:
+    """Report every problem in the model declaration; exit 1 if any is an error."""
+    from .model import build_model
+    from .spec.lint import lint
+
+    findings = lint(build_model())
+    errors = [f for f in findings if f.severity == "error"]
+    if as_json:
+        print(json.dumps([f.__dict__ for f in findings], indent=1))
+    else:
+        for f in findings:
+            colour = "red" if f.severity == "error" else "yellow"
+            out_console.print(f"[{colour}]{f.severity}[/{colour}] {f.code:22s} {f.where}: {f.message}", highlight=False)
+        out_console.print(f"{len(errors)} error(s), {len(findings) - len(errors)} warning(s)")
+    if errors:
+        raise typer.Exit(1)
+
+
+@model_app.command("docs")
+def model_docs(out: Annotated[Path, typer.Option("--out", help="output folder for Markdown")]) -> None:
+    """Write equations and parameter tables (Markdown) generated from the spec."""
+    from .model import build_model
+    from .spec.docs import write_docs
+
+    paths = write_docs(build_model(), out)
+    out_console.print(f"wrote {len(paths)} pages to {out}/ (start at index.md)")
+
+
+@model_app.command("check")
+def model_check(as_json: Annotated[bool, typer.Option("--json", help="print results as JSON")] = False) -> None:
+    """Run the plausibility checks and print PASS/FAIL with the numbers; exit 1 on any FAIL."""
+    from .checks import run_checks
+
+    with _progress() as progress:
+        progress.add_task("running plausibility checks", total=None)
+        results = run_checks()
+    if as_json:
+        print(json.dumps([r.__dict__ for r in results], indent=1))
+    else:
+        for r in results:
+            tag = "[green]PASS[/green]" if r.passed else "[red]FAIL[/red]"
+            out_console.print(f"{tag} {r.name}: {r.expectation}", highlight=False)
+            out_console.print("     " + ", ".join(f"{k}={v}" for k, v in r.numbers.items()), highlight=False)
+        n_fail = sum(not r.passed for r in results)
+        out_console.print(f"{len(results) - n_fail} passed, {n_fail} failed")
+    if any(not r.passed for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def version() -> None:
+    """Print the hepatwin version."""
+    print(__version__)
+
+
+def main() -> None:
+    """Console entry point: user mistakes end in a message and exit code 2, never a traceback."""
+    try:
+        app()
+    except UserError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print("interrupted; completed files are intact, incomplete ones were not written")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
