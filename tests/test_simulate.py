@@ -93,3 +93,14 @@ def test_cli_simulate_writes_every_output(tmp_path):
     assert nc["Alb"].attrs["units"] == "g/L"
     nc.close()
     assert not list(out.glob("**/*.partial"))
+
+
+def test_age_covariate_reduces_regenerative_capacity(scenario_dict):
+    scenario_dict["simulation"].update(output_days=[0, 30], end_day=30)
+    scenario_dict["patient"]["age_years"] = 50
+    young = simulate(parse_scenario(scenario_dict)).dataset
+    scenario_dict["patient"]["age_years"] = 70
+    old = simulate(parse_scenario(scenario_dict)).dataset
+    # kp_eff = kp * (1 - 0.01/year * (70 - 50) years) = 0.8 kp
+    assert np.isclose(float(old["kp_eff"][0] / young["kp_eff"][0]), 0.8)
+    assert float(old["H"][0]) < float(young["H"][0])

@@ -37,6 +37,7 @@ def plan_run(scenario: Scenario, spec: ModelSpec | None = None) -> RunPlan:
     patient = scenario.patient
     flag = ETIOLOGIES[patient.etiology][0]
     params[flag] = 1.0
+    params["age"] = patient.age_years
     initial = spec.healthy_state()
     if patient.history is not None:
         t_start = -patient.history.years * 365.25

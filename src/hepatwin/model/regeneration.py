@@ -19,11 +19,17 @@ def module() -> Module:
         P("K_tnf", 20.0, "pg/mL", 5.0, 100.0, "assumed: TNF level of half-maximal sensitisation", "TNF half-effect"),
         P("kd_hyp", 0.6e-3, "1/day", 0.0, 1e-2, "calibrated: decompensation years after cirrhosis without new injury",
           "hepatocyte death rate per unit perfusion deficit"),
+        P("age", 50.0, "year", 18.0, 100.0, "assumed: covariate set from the scenario's patient age",
+          "patient age"),
+        P("kp_age", 0.01, "1/year", 0.0, 0.02, "assumed: regenerative capacity falls modestly with age (about 10% per "
+          "decade from age 50)", "relative fall of proliferation capacity per year of age above 50"),
+        P("age_ref", 50.0, "year", 50.0, 50.0, "assumed: reference age of kp", "reference age"),
         P("g_tgf_h", 0.5, "1", 0.0, 3.0, "assumed: TGF-beta is cytostatic for hepatocytes",
           "proliferation inhibition per unit relative TGF-beta excess"),
     ]
     derived = [
-        D("Hcap", "1/(1 - kd0/kp)", "1", "carrying capacity making the healthy liver a steady state at H = 1"),
+        D("kp_eff", "kp*max(0.3, 1 - kp_age*(age - age_ref))", "1/day", "age-adjusted maximal proliferation rate"),
+        D("Hcap", "1/(1 - kd0/kp_eff)", "1", "carrying capacity making the healthy liver a steady state at H = 1"),
         D("space", "max(0, 1 - (H + phi_scar*max(0, Ctot - C0))/Hcap)", "1",
           "free lobular space for proliferation"),
         D("amp_tnf", "1 + a_tnf*hill(TNF, K_tnf, 1)", "1", "TNF sensitisation of injury"),
@@ -34,7 +40,7 @@ def module() -> Module:
           "modulation of proliferation by trophic MSC factors and TGF-beta"),
     ]
     procs = [
-        R("hep_proliferation", "kp*H*space*prolif_mod", {"H": 1}),
+        R("hep_proliferation", "kp_eff*H*space*prolif_mod", {"H": 1}),
         R("hep_turnover", "kd0*H", {"H": -1}, "normal hepatocyte renewal (death side)"),
         R("hep_injury_death", "death_inj*H", {"H": -1}, "death caused by injury, TNF and hypoxia"),
     ]
