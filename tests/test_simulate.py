@@ -103,4 +103,3 @@ def test_age_covariate_reduces_regenerative_capacity(scenario_dict):
     old = simulate(parse_scenario(scenario_dict)).dataset
     # kp_eff = kp * (1 - 0.01/year * (70 - 50) years) = 0.8 kp
     assert np.isclose(float(old["kp_eff"][0] / young["kp_eff"][0]), 0.8)
-    assert float(old["H"][0]) < float(young["H"][0])
