@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._checks import positive
+
 __all__ = ["DEFAULT_REAGENT", "ReagentConstants", "inr_from_pta", "pta_from_inr"]
 
 _ASSUMED = (
@@ -69,18 +71,6 @@ def _check_constants(a: float, b: float, isi: float) -> None:
             raise ValueError(f"{name} must be {expected}; got {val!r}")
 
 
-def _positive(name: str, value: ArrayLike, expected: str) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be {expected}; got {value!r}") from None
-    bad = ~np.isfinite(arr) | (arr <= 0)
-    if np.any(bad):
-        first = arr[bad].ravel()[:1].tolist()[0] if arr.ndim else arr.item()
-        raise ValueError(f"{name} must be {expected}; got {first!r}")
-    return arr
-
-
 def _out(arr: np.ndarray) -> float | np.ndarray:
     return float(arr) if arr.ndim == 0 else arr
 
@@ -96,7 +86,7 @@ def inr_from_pta(
     Raises ValueError if any PTA is not a finite number > 0.
     """
     _check_constants(a, b, isi)
-    pta = _positive("pta_percent", pta_percent, "a finite prothrombin activity > 0 %")
+    pta = positive("pta_percent", pta_percent, "a finite prothrombin activity > 0 %")
     pt = a + 100.0 * b / pta
     return _out((pt / (a + b)) ** isi)
 
@@ -113,7 +103,7 @@ def pta_from_inr(
     reagent's curve has no finite activity for it (``(a + b) INR ** (1/isi) <= a``).
     """
     _check_constants(a, b, isi)
-    arr = _positive("inr", inr, "a finite INR > 0")
+    arr = positive("inr", inr, "a finite INR > 0")
     ratio = arr ** (1.0 / isi)
     denom = (a + b) * ratio - a
     if np.any(denom <= 0):

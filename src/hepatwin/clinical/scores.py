@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._checks import first_bad, positive
 from .units import (
     to_g_dl_albumin,
     to_g_l_albumin,
@@ -66,22 +67,6 @@ MELD_CAP = 40
 # ---------------------------------------------------------------------------
 
 
-def _first_bad(arr: np.ndarray, bad: np.ndarray) -> Any:
-    return arr[bad].ravel()[:1].tolist()[0] if arr.ndim else arr.item()
-
-
-def _lab(name: str, value: ArrayLike, expected: str) -> np.ndarray:
-    """A finite, strictly positive lab value (array of float)."""
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be {expected}; got {value!r}") from None
-    bad = ~np.isfinite(arr) | (arr <= 0)
-    if np.any(bad):
-        raise ValueError(f"{name} must be {expected}; got {_first_bad(arr, bad)!r}")
-    return arr
-
-
 def _flag(name: str, value: Any) -> np.ndarray:
     """A yes/no flag: bool, 0/1, or an array of them."""
     arr = np.asarray(value)
@@ -91,7 +76,7 @@ def _flag(name: str, value: Any) -> np.ndarray:
         bad = ~np.isin(arr, (0, 1))
         if not np.any(bad):
             return arr.astype(bool)
-        raise ValueError(f"{name} must be True/False (or 1/0); got {_first_bad(arr, bad)!r}")
+        raise ValueError(f"{name} must be True/False (or 1/0); got {first_bad(arr, bad)!r}")
     raise ValueError(f"{name} must be True/False (or 1/0); got {value!r}")
 
 
@@ -129,13 +114,13 @@ def _grade_points(
     if kind == "f":
         bad = ~np.isfinite(arr) | (arr != np.round(arr))
         if np.any(bad):
-            raise ValueError(f"{name}: unknown value {_first_bad(arr, bad)!r}; expected {expected}")
+            raise ValueError(f"{name}: unknown value {first_bad(arr, bad)!r}; expected {expected}")
         arr = arr.astype(np.int64)
         kind = "i"
     if kind in "iu":
         bad = (arr < 0) | (arr >= len(grade_points))
         if np.any(bad):
-            raise ValueError(f"{name}: unknown grade {_first_bad(arr, bad)!r}; expected {expected}")
+            raise ValueError(f"{name}: unknown grade {first_bad(arr, bad)!r}; expected {expected}")
         return np.asarray(grade_points, dtype=np.int64)[arr]
     if kind in "USO":
         if kind == "O":
@@ -147,7 +132,7 @@ def _grade_points(
         unknown = [u for u in uniq.tolist() if u not in labels]
         if unknown:
             bad = norm == unknown[0]
-            raise ValueError(f"{name}: unknown value {_first_bad(arr, bad)!r}; expected {expected}")
+            raise ValueError(f"{name}: unknown value {first_bad(arr, bad)!r}; expected {expected}")
         table = np.array([labels[u] for u in uniq.tolist()], dtype=np.int64)
         return table[inverse].reshape(arr.shape)
     raise ValueError(f"{name}: unknown value {value!r}; expected {expected}")
@@ -199,9 +184,9 @@ def child_pugh_points(
 
     Labels are case-insensitive; spaces, '_' and '-' are ignored ('Grade 1' works).
     """
-    bili = _lab("bilirubin_mg_dl", bilirubin_mg_dl, "a finite bilirubin > 0 mg/dL")
-    alb = _lab("albumin_g_dl", albumin_g_dl, "a finite albumin > 0 g/dL")
-    inr_a = _lab("inr", inr, "a finite INR > 0")
+    bili = positive("bilirubin_mg_dl", bilirubin_mg_dl, "a finite bilirubin > 0 mg/dL")
+    alb = positive("albumin_g_dl", albumin_g_dl, "a finite albumin > 0 g/dL")
+    inr_a = positive("inr", inr, "a finite INR > 0")
     chol = _flag("cholestatic", cholestatic)
     asc = _grade_points("ascites", ascites, _ASCITES_LABELS, _ASCITES_GRADES, _ASCITES_EXPECTED)
     he = _grade_points("encephalopathy", encephalopathy, _HE_LABELS, _HE_GRADES, _HE_EXPECTED)
@@ -222,7 +207,7 @@ def child_pugh_class(points: ArrayLike) -> str | np.ndarray:
         raise ValueError(f"points must be an integer from 5 to 15; got {points!r}") from None
     bad = ~np.isfinite(arr) | (arr != np.round(arr)) | (arr < 5) | (arr > 15)
     if np.any(bad):
-        raise ValueError(f"points must be an integer from 5 to 15; got {_first_bad(arr, bad)!r}")
+        raise ValueError(f"points must be an integer from 5 to 15; got {first_bad(arr, bad)!r}")
     cls = np.where(arr <= 6, "A", np.where(arr <= 9, "B", "C"))
     return str(cls) if cls.ndim == 0 else cls
 
@@ -234,9 +219,9 @@ def child_pugh_class(points: ArrayLike) -> str | np.ndarray:
 
 def _meld_i(bilirubin_mg_dl, inr, creatinine_mg_dl, dialysis) -> np.ndarray:
     """OPTN MELD(i): already rounded to the tenth and multiplied by 10; not capped."""
-    bili = _lab("bilirubin_mg_dl", bilirubin_mg_dl, "a finite bilirubin > 0 mg/dL")
-    inr_a = _lab("inr", inr, "a finite INR > 0")
-    cr = _lab("creatinine_mg_dl", creatinine_mg_dl, "a finite creatinine > 0 mg/dL")
+    bili = positive("bilirubin_mg_dl", bilirubin_mg_dl, "a finite bilirubin > 0 mg/dL")
+    inr_a = positive("inr", inr, "a finite INR > 0")
+    cr = positive("creatinine_mg_dl", creatinine_mg_dl, "a finite creatinine > 0 mg/dL")
     dial = _flag("dialysis", dialysis)
     bili = np.maximum(bili, 1.0)
     inr_a = np.maximum(inr_a, 1.0)
@@ -247,7 +232,7 @@ def _meld_i(bilirubin_mg_dl, inr, creatinine_mg_dl, dialysis) -> np.ndarray:
 
 
 def _sodium(sodium) -> np.ndarray:
-    na = _lab("sodium", sodium, "a finite serum sodium > 0 mmol/L")
+    na = positive("sodium", sodium, "a finite serum sodium > 0 mmol/L")
     return np.clip(na, 125.0, 137.0)
 
 
@@ -321,11 +306,11 @@ def meld_3(
     the allocation rule). The OPTN adolescent rule (1.33 points for every candidate
     aged 12-17) is not applied.
     """
-    bili = np.maximum(_lab("bilirubin_mg_dl", bilirubin_mg_dl, "a finite bilirubin > 0 mg/dL"), 1.0)
-    inr_a = np.maximum(_lab("inr", inr, "a finite INR > 0"), 1.0)
-    cr = _lab("creatinine_mg_dl", creatinine_mg_dl, "a finite creatinine > 0 mg/dL")
+    bili = np.maximum(positive("bilirubin_mg_dl", bilirubin_mg_dl, "a finite bilirubin > 0 mg/dL"), 1.0)
+    inr_a = np.maximum(positive("inr", inr, "a finite INR > 0"), 1.0)
+    cr = positive("creatinine_mg_dl", creatinine_mg_dl, "a finite creatinine > 0 mg/dL")
     na = _sodium(sodium)
-    alb = _lab("albumin_g_dl", albumin_g_dl, "a finite albumin > 0 g/dL")
+    alb = positive("albumin_g_dl", albumin_g_dl, "a finite albumin > 0 g/dL")
     fem = _flag("female", female)
     dial = _flag("dialysis", dialysis)
 
@@ -355,8 +340,8 @@ def meld_3(
 
 def albi(bilirubin_umol_l: ArrayLike, albumin_g_l: ArrayLike) -> float | np.ndarray:
     """ALBI score = 0.66 log10(bilirubin, umol/L) - 0.085 albumin (g/L) (Johnson et al.)."""
-    bili = _lab("bilirubin_umol_l", bilirubin_umol_l, "a finite bilirubin > 0 umol/L")
-    alb = _lab("albumin_g_l", albumin_g_l, "a finite albumin > 0 g/L")
+    bili = positive("bilirubin_umol_l", bilirubin_umol_l, "a finite bilirubin > 0 umol/L")
+    alb = positive("albumin_g_l", albumin_g_l, "a finite albumin > 0 g/L")
     return _float_out(0.66 * np.log10(bili) - 0.085 * alb)
 
 
@@ -368,7 +353,7 @@ def albi_grade(score: ArrayLike) -> int | np.ndarray:
         raise ValueError(f"score must be a finite ALBI score; got {score!r}") from None
     bad = ~np.isfinite(arr)
     if np.any(bad):
-        raise ValueError(f"score must be a finite ALBI score; got {_first_bad(arr, bad)!r}")
+        raise ValueError(f"score must be a finite ALBI score; got {first_bad(arr, bad)!r}")
     return _int_out(np.where(arr <= -2.60, 1, np.where(arr <= -1.39, 2, 3)))
 
 

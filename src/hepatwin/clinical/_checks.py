@@ -1,0 +1,25 @@
+"""Input validation shared by the clinical functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+
+def first_bad(arr: np.ndarray, bad: np.ndarray) -> Any:
+    """The first offending element, for error messages."""
+    return arr[bad].ravel()[:1].tolist()[0] if arr.ndim else arr.item()
+
+
+def positive(name: str, value: ArrayLike, expected: str) -> np.ndarray:
+    """A finite, strictly positive value or array; ValueError naming `name` otherwise."""
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be {expected}; got {value!r}") from None
+    bad = ~np.isfinite(arr) | (arr <= 0)
+    if np.any(bad):
+        raise ValueError(f"{name} must be {expected}; got {first_bad(arr, bad)!r}")
+    return arr
