@@ -54,47 +54,61 @@ class CompiledModel:
         return np.array([float(values[n]) for n in self.state_names])
 
 
-def compile_model(spec: ModelSpec) -> CompiledModel:
-    """Generate and compile the right-hand side and the derived-quantity evaluator."""
-    states = spec.state_names
-    params = spec.parameter_names
-    derived = list(spec.derived_order)
-    rename = {n: f"s_{n}" for n in states}
-    rename |= {n: f"p_{n}" for n in params}
-    rename |= {n: f"d_{n}" for n in derived}
+def _renames(spec: ModelSpec) -> dict[str, str]:
+    rename = {n: f"s_{n}" for n in spec.state_names}
+    rename |= {n: f"p_{n}" for n in spec.parameter_names}
+    rename |= {n: f"d_{n}" for n in spec.derived_order}
+    return rename
 
-    header = [f"    s_{n} = y[{i}]" for i, n in enumerate(states)]
-    header += [f"    p_{n} = p[{i}]" for i, n in enumerate(params)]
 
-    # scalar RHS: only derived quantities that processes need (transitively)
+def _header(spec: ModelSpec) -> list[str]:
+    lines = [f"    s_{n} = y[{i}]" for i, n in enumerate(spec.state_names)]
+    return lines + [f"    p_{n} = p[{i}]" for i, n in enumerate(spec.parameter_names)]
+
+
+def rhs_source(spec: ModelSpec, in_place: bool = False) -> str:
+    """Source of ``rhs(t, y, p)`` returning dy, or ``rhs(t, y, p, dy)`` filling dy (scalar math)."""
+    rename = _renames(spec)
     needed = _needed_derived(spec)
-    body = [f"    d_{n} = {to_python(spec.derived[n].parsed, rename, 'math')}" for n in derived if n in needed]
-    rates = []
-    for j, proc in enumerate(spec.processes.values()):
-        rates.append(f"    r{j} = {to_python(proc.parsed, rename, 'math')}")
-    terms: dict[str, list[str]] = {s: [] for s in states}
+    body = [f"    d_{n} = {to_python(spec.derived[n].parsed, rename, 'math')}"
+            for n in spec.derived_order if n in needed]
+    rates = [f"    r{j} = {to_python(proc.parsed, rename, 'math')}" for j, proc in enumerate(spec.processes.values())]
+    terms: dict[str, list[str]] = {s: [] for s in spec.state_names}
     for j, proc in enumerate(spec.processes.values()):
         for s, coef in proc.stoich.items():
             c = float(coef)
             terms[s].append(f"r{j}" if c == 1.0 else (f"-r{j}" if c == -1.0 else f"{c!r}*r{j}"))
     out = []
-    for i, s in enumerate(states):
+    for i, s in enumerate(spec.state_names):
         expr = " + ".join(terms[s]).replace("+ -", "- ") if terms[s] else "0.0"
         out.append(f"    dy[{i}] = {expr}")
-    rhs_src = "\n".join(["def rhs(t, y, p):", *header, *body, *rates,
-                         f"    dy = np.empty({len(states)})", *out, "    return dy"])
+    if in_place:
+        return "\n".join(["def rhs(t, y, p, dy):", *_header(spec), *body, *rates, *out])
+    return "\n".join(["def rhs(t, y, p):", *_header(spec), *body, *rates,
+                      f"    dy = np.empty({len(spec.state_names)})", *out, "    return dy"])
 
+
+def derived_source(spec: ModelSpec) -> str:
+    """Source of the vectorised ``derived(y, p)`` returning every derived quantity in topological order."""
+    rename = _renames(spec)
+    derived = list(spec.derived_order)
     vbody = [f"    d_{n} = {to_python(spec.derived[n].parsed, rename, 'np')}" for n in derived]
     # broadcasting: a derived quantity built from parameters only must still have the time shape
     ret = ", ".join(f"d_{n} + zero" for n in derived)
-    der_src = "\n".join(["def derived(y, p):", *header, "    zero = np.zeros_like(y[0])", *vbody,
-                         f"    return ({ret},)" if derived else "    return ()"])
+    return "\n".join(["def derived(y, p):", *_header(spec), "    zero = np.zeros_like(y[0])", *vbody,
+                      f"    return ({ret},)" if derived else "    return ()"])
 
+
+def compile_model(spec: ModelSpec) -> CompiledModel:
+    """Generate and compile the right-hand side and the derived-quantity evaluator."""
+    rhs_src = rhs_source(spec)
+    der_src = derived_source(spec)
     ns_s = dict(_SCALAR_NS)
     exec(compile(rhs_src, f"<hepatwin rhs {spec.name}>", "exec"), ns_s)
     ns_v = dict(_VECTOR_NS)
     exec(compile(der_src, f"<hepatwin derived {spec.name}>", "exec"), ns_v)
-    return CompiledModel(spec, states, params, derived, ns_s["rhs"], ns_v["derived"], rhs_src, der_src)
+    return CompiledModel(spec, spec.state_names, spec.parameter_names, list(spec.derived_order), ns_s["rhs"],
+                         ns_v["derived"], rhs_src, der_src)
 
 
 def _needed_derived(spec: ModelSpec) -> set[str]:

@@ -56,6 +56,7 @@ def solve(model: CompiledModel, y0: np.ndarray, params: np.ndarray, t_start: flo
     active = [e for e in events if t_start <= e.time < t_end]
     knots = sorted({t_start, t_end, *(e.time for e in active)})
     counter = _Budget(settings.max_rhs_evals)
+    atol = settings.atol * model.spec.state_scales()  # per-state absolute tolerance
     for a, b in itertools.pairwise(knots):
         for ev in active:
             if ev.time == a:
@@ -74,7 +75,7 @@ def solve(model: CompiledModel, y0: np.ndarray, params: np.ndarray, t_start: flo
             return dy
 
         try:
-            sol = solve_ivp(fun, (a, b), y, method=settings.method, rtol=settings.rtol, atol=settings.atol,
+            sol = solve_ivp(fun, (a, b), y, method=settings.method, rtol=settings.rtol, atol=atol,
                             t_eval=t_eval, max_step=settings.max_step)
         except _StopError as stop:
             return Solution(t_out, out, stop.status, stop.message, counter.used)

@@ -11,9 +11,9 @@ def P(name: str, value: float, unit: str, lower: float, upper: float, source: st
     return Parameter(name, float(value), unit, float(lower), float(upper), source, description, constant)
 
 
-def S(name: str, unit: str, initial: float, description: str = "") -> State:
-    """A state row with its healthy-adult value."""
-    return State(name, unit, float(initial), description)
+def S(name: str, unit: str, initial: float, description: str = "", scale: float | None = None) -> State:
+    """A state row with its healthy-adult value (and typical magnitude when that value is 0)."""
+    return State(name, unit, float(initial), description, scale)
 
 
 def D(name: str, expr: str, unit: str, description: str = "", observable: bool = False) -> Derived:

@@ -14,10 +14,10 @@ _EFF = "calibrated: albumin/PTA response pattern of the reference trial (" + src
 
 def kinetics() -> Module:
     states = [
-        S("Mblood", "cell", 0.0, "viable MSCs in circulation"),
-        S("Mlung", "cell", 0.0, "viable MSCs trapped in the lungs"),
-        S("Mliver", "cell", 0.0, "viable MSCs in the liver"),
-        S("Mspleen", "cell", 0.0, "viable MSCs in the spleen"),
+        S("Mblood", "cell", 0.0, "viable MSCs in circulation", scale=1e7),
+        S("Mlung", "cell", 0.0, "viable MSCs trapped in the lungs", scale=1e7),
+        S("Mliver", "cell", 0.0, "viable MSCs in the liver", scale=1e7),
+        S("Mspleen", "cell", 0.0, "viable MSCs in the spleen", scale=1e7),
         S("Smsc", "1", 0.0, "MSC-induced paracrine/host-response signal (outlasts the cells)"),
     ]
     params = [

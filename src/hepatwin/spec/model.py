@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
 import pint
 
 from .expr import Expr
@@ -82,10 +83,16 @@ class State:
     unit: str
     initial: float
     description: str = ""
+    scale: float | None = None  # typical magnitude; absolute tolerances are atol * scale
 
     @cached_property
     def parsed_unit(self) -> pint.Unit:
         return parse_unit(self.unit)
+
+    @property
+    def typical(self) -> float:
+        """Typical magnitude: `scale` if given, else max(|healthy value|, 1)."""
+        return float(self.scale) if self.scale else max(abs(self.initial), 1.0)
 
 
 @dataclass(frozen=True)
@@ -284,6 +291,10 @@ class ModelSpec:
 
     def default_values(self) -> dict[str, float]:
         return {n: p.value for n, p in self.parameters.items()}
+
+    def state_scales(self) -> np.ndarray:
+        """Typical magnitude of each state (for per-state absolute tolerances)."""
+        return np.array([s.typical for s in self.states.values()])
 
     def healthy_state(self) -> dict[str, float]:
         return {n: s.initial for n, s in self.states.items()}
