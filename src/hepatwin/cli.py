@@ -45,6 +45,11 @@ def _load(path: Path):
 # --------------------------------------------------------------------------- score
 
 
+class Engine(StrEnum):
+    scipy = "scipy"
+    numba = "numba"
+
+
 class Sex(StrEnum):
     female = "female"
     male = "male"
@@ -98,6 +103,7 @@ def simulate(
     scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
     out: Annotated[Path, typer.Option("--out", help="output folder")],
     plots: Annotated[bool, typer.Option(help="write PNG plots")] = True,
+    engine: Annotated[Engine, typer.Option(help="scipy (reference) or numba (compiled BDF)")] = None,
 ) -> None:
     """Simulate one scenario; write tables (Parquet, CSV), NetCDF, plots and manifest.json."""
     from .io.manifest import invalidate
@@ -108,7 +114,7 @@ def simulate(
     scen = _load(scenario)
     with _progress() as progress:
         task = progress.add_task(f"simulating {scen.name}", total=3)
-        result = run(scen)
+        result = run(scen, engine=(engine or Engine.scipy).value)
         progress.advance(task)
         out.mkdir(parents=True, exist_ok=True)
         invalidate(out)
@@ -132,6 +138,7 @@ def compare(
     scenarios: Annotated[list[Path], typer.Argument(help="two or more scenario TOML files")],
     out: Annotated[Path, typer.Option("--out", help="output folder")],
     days: Annotated[str, typer.Option(help="comma-separated visit days for the table")] = "0,29,57,85,169",
+    engine: Annotated[Engine, typer.Option(help="scipy (reference) or numba (compiled BDF)")] = None,
 ) -> None:
     """Simulate scenarios side by side and write an HTML report (the demo)."""
     from .io.manifest import invalidate, make_manifest, write_manifest
@@ -156,7 +163,7 @@ def compare(
         task = progress.add_task("simulating", total=len(scens) + 1)
         for p, s in zip(scenarios, scens, strict=True):
             progress.update(task, description=f"simulating {s.name}")
-            r = run(s)
+            r = run(s, engine=(engine or Engine.scipy).value)
             save_result(r, out / p.stem)
             results.append(r)
             progress.advance(task)

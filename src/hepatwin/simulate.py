@@ -16,7 +16,7 @@ from .scenario import Scenario, load_scenario
 from .spec.expr import evaluate
 from .spec.model import ModelSpec
 
-ENGINES = ("scipy",)
+ENGINES = ("scipy", "numba")
 
 
 @dataclass
@@ -69,34 +69,73 @@ def simulate(scenario: Scenario | str | Path, *, engine: str = "scipy",
              spec: ModelSpec | None = None) -> SimulationResult:
     """Simulate one scenario (object or TOML path) and return labelled results.
 
-    A solver failure does not raise: the result carries `status` and `message`.
+    `engine`: "scipy" (reference, LSODA/BDF/Radau per the scenario) or "numba" (the compiled
+    batched BDF engine). A solver failure does not raise: the result carries `status`/`message`.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    return simulate_many([scenario], engine=engine, spec=spec)[0]
+
+
+def simulate_many(scenarios: list[Scenario], *, engine: str = "numba",
+                  spec: ModelSpec | None = None) -> list[SimulationResult]:
+    """Simulate several scenarios; with engine="numba" all patients go through one parallel batch.
+
+    The numba engine needs every scenario to share output times and solver tolerances.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
-    if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
     spec = spec or build_model()
-    timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    plans = [plan_run(s, spec) for s in scenarios]
     model = _compiled(spec)
-    plan = plan_run(scenario, spec)
-    timings["setup_s"] = time.perf_counter() - t0
-    settings = SolverSettings(method=scenario.simulation.method, rtol=scenario.simulation.rtol,
-                              atol=scenario.simulation.atol)
+    setup = time.perf_counter() - t0
     t1 = time.perf_counter()
-    sol = solve(model, model.state_vector(plan.initial), model.param_vector(plan.params), plan.t_start,
-                plan.t_out, plan.events, settings)
-    timings["solve_s"] = time.perf_counter() - t1
-    t2 = time.perf_counter()
-    ds = build_dataset(model, sol.t, sol.y, _params_over_time(model, plan), scenario)
-    timings["postprocess_s"] = time.perf_counter() - t2
-    return SimulationResult(
-        dataset=ds, scenario=scenario, status=sol.status, message=sol.message, timings=timings,
-        solver={"engine": engine, "method": settings.method, "rtol": settings.rtol, "atol": settings.atol,
-                "rhs_evaluations": sol.n_rhs, "t_start_day": plan.t_start},
-        events=[{"day": e.time, "label": e.label} for e in plan.events],
-        version=__version__,
-    )
+    if engine == "scipy":
+        sols = []
+        for s, plan in zip(scenarios, plans, strict=True):
+            settings = SolverSettings(method=s.simulation.method, rtol=s.simulation.rtol, atol=s.simulation.atol)
+            sol = solve(model, model.state_vector(plan.initial), model.param_vector(plan.params), plan.t_start,
+                        plan.t_out, plan.events, settings)
+            sols.append((sol.y, sol.status, sol.message, sol.n_rhs, settings.method))
+    else:
+        sols = _solve_numba(spec, model, scenarios, plans)
+    solve_s = (time.perf_counter() - t1) / len(scenarios)
+    results = []
+    for s, plan, (y, status, message, n_rhs, method) in zip(scenarios, plans, sols, strict=True):
+        t2 = time.perf_counter()
+        ds = build_dataset(model, plan.t_out, y, _params_over_time(model, plan), s)
+        timings = {"setup_s": setup / len(scenarios), "solve_s": solve_s, "postprocess_s": time.perf_counter() - t2}
+        results.append(SimulationResult(
+            dataset=ds, scenario=s, status=status, message=message, timings=timings,
+            solver={"engine": engine, "method": method, "rtol": s.simulation.rtol, "atol": s.simulation.atol,
+                    "rhs_evaluations": int(n_rhs), "t_start_day": plan.t_start},
+            events=[{"day": e.time, "label": e.label} for e in plan.events],
+            version=__version__,
+        ))
+    return results
+
+
+def _solve_numba(spec, model, scenarios, plans):
+    from .engine.batched import STATUS_NAMES, compile_batched, solve_batch
+
+    first = plans[0]
+    for s, plan in zip(scenarios, plans, strict=True):
+        if not np.array_equal(plan.t_out, first.t_out):
+            raise ValueError("the numba engine batches scenarios with identical output times only")
+        if (s.simulation.rtol, s.simulation.atol) != (scenarios[0].simulation.rtol, scenarios[0].simulation.atol):
+            raise ValueError("the numba engine batches scenarios with identical tolerances only")
+    bm = compile_batched(spec)
+    y0 = np.array([model.state_vector(p.initial) for p in plans])
+    params = np.array([model.param_vector(p.params) for p in plans])
+    sol = solve_batch(bm, y0, params, np.array([p.t_start for p in plans]), first.t_out, [p.events for p in plans],
+                      rtol=scenarios[0].simulation.rtol, atol=scenarios[0].simulation.atol)
+    out = []
+    for k in range(len(plans)):
+        name = STATUS_NAMES[int(sol.status[k])]
+        message = "" if name == "ok" else f"engine status {name}"
+        out.append((sol.y[k], name, message, sol.n_rhs[k], "BDF (numba)"))
+    return out
 
 
 def _params_over_time(model, plan: RunPlan) -> np.ndarray:
