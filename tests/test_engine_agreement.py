@@ -59,9 +59,11 @@ def test_every_patient_solved(pair):
 
 
 def test_states_and_observables_agree_within_1e_4(pair):
-    """|engine - reference| <= 1e-4 * max(|reference|, floor) at every output time, where the floor
-    (1e-4 of a typical magnitude, i.e. absolute agreement to 1e-8 of it: the state's scale, or an observable's largest value over all
-    patients) keeps values that are numerically zero (cleared cells, say) from counting as relative errors."""
+    """|engine - reference| <= 1e-4 * max(|reference|, floor) at every output time.
+
+    The floor is 1e-4 of a typical magnitude (the state's scale, or an observable's largest value
+    over all patients), i.e. values near zero (cleared cells, a vanished MSC signal) must agree to
+    1e-8 of that magnitude in absolute terms instead of relatively."""
     ref, fast = pair
     spec = build_model()
     names = [n for n, da in ref[0].dataset.data_vars.items() if da.dtype.kind == "f" and n not in THRESHOLDED]
