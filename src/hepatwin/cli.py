@@ -19,6 +19,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help=f"hepatwin {__version__}: liver disease and MSC therapy simulation. {DISCLAIMER}")
 model_app = typer.Typer(no_args_is_help=True, help="Inspect the model: lint, docs, plausibility checks.")
 app.add_typer(model_app, name="model")
+export_app = typer.Typer(no_args_is_help=True, help="Export the model to other formats.")
+app.add_typer(export_app, name="export")
 
 out_console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -231,6 +233,22 @@ def model_check(as_json: Annotated[bool, typer.Option("--json", help="print resu
         out_console.print(f"{len(results) - n_fail} passed, {n_fail} failed")
     if any(not r.passed for r in results):
         raise typer.Exit(1)
+
+
+@export_app.command("sbml")
+def export_sbml_cmd(
+    out: Annotated[Path, typer.Argument(help="SBML file to write")],
+    scenario: Annotated[Path | None, typer.Argument(help="scenario TOML (parameters, initial state, events)")] = None,
+) -> None:
+    """SBML Level 3 Version 2 of the model (with a scenario's infusions and therapy as events)."""
+    from .io.atomic import write_text
+    from .io.sbml import export_sbml, export_scenario
+    from .model import build_model
+
+    report = export_scenario(_load(scenario)) if scenario else export_sbml(build_model())
+    write_text(out, report.sbml)
+    out_console.print(f"wrote {out}: libsbml consistency check {len(report.errors)} error(s), "
+                      f"{len(report.warnings)} warning(s)")
 
 
 @app.command()
