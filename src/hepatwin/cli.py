@@ -251,6 +251,54 @@ def export_sbml_cmd(
                       f"{len(report.warnings)} warning(s)")
 
 
+population_app = typer.Typer(no_args_is_help=True, help="Virtual populations.")
+app.add_typer(population_app, name="population")
+
+
+@population_app.command("generate")
+def population_generate(
+    config: Annotated[Path, typer.Argument(help="population TOML file")],
+    n: Annotated[int, typer.Option("--n", min=1, help="number of accepted virtual patients")],
+    out: Annotated[Path, typer.Option("--out", help="output folder")],
+    chunk: Annotated[int, typer.Option(min=1, help="candidates simulated per batch (does not change results)")] = 2000,
+) -> None:
+    """Sample, burn in and screen virtual patients; select to target distributions if given."""
+    from .io.atomic import atomic_path
+    from .io.manifest import invalidate, make_manifest, write_manifest
+    from .population import generate, load_population
+    from .scenario import ScenarioError
+
+    try:
+        cfg = load_population(config)
+    except ScenarioError as exc:
+        raise UserError(str(exc)) from None
+    out.mkdir(parents=True, exist_ok=True)
+    invalidate(out)
+    with _progress() as progress:
+        task = progress.add_task("screening candidates", total=n)
+        try:
+            res = generate(cfg, n, chunk=chunk,
+                           progress=lambda seen, acc: progress.update(task, completed=min(acc, n),
+                                                                      description=f"screened {seen} candidates"))
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+    with atomic_path(out / "patients.parquet") as tmp:
+        res.candidates.to_parquet(tmp, index=False)
+    write_manifest(out, make_manifest(
+        "population", config=cfg.model_dump(mode="json"), seed=cfg.seed, n_requested=n,
+        n_candidates=len(res.candidates), n_accepted=int(res.candidates["accepted"].sum()),
+        n_selected=int(res.candidates["selected"].sum()), acceptance_rate=res.acceptance_rate,
+        rejections=res.rejections, ks=res.ks, scaling_factor=res.scaling_factor, timings_s=res.timings))
+    out_console.print(f"{len(res.candidates)} candidates, {int(res.candidates['accepted'].sum())} accepted "
+                      f"(acceptance rate {res.acceptance_rate:.1%}), {int(res.candidates['selected'].sum())} selected")
+    for name, count in res.rejections.items():
+        out_console.print(f"  rejected by {name}: {count}")
+    for name, ks in res.ks.items():
+        out_console.print(f"  target {name}: KS {ks['ks_plausible']:.3f} (plausible) -> {ks['ks_selected']:.3f} "
+                          f"(selected, p = {ks['p_selected']:.2f})")
+    out_console.print(f"wrote {out}/patients.parquet and manifest.json")
+
+
 @app.command()
 def version() -> None:
     """Print the hepatwin version."""

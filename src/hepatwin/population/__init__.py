@@ -1,0 +1,6 @@
+"""Virtual populations: sampling, burn-in to baseline, acceptance criteria, selection to targets."""
+
+from .config import PopulationConfig, load_population
+from .generate import PopulationResult, generate, sample
+
+__all__ = ["PopulationConfig", "PopulationResult", "generate", "load_population", "sample"]

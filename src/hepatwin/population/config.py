@@ -1,0 +1,192 @@
+"""Population files (TOML): distributions of parameters and covariates, disease history,
+acceptance criteria and optional target baseline distributions."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from scipy import stats
+
+from ..model import ETIOLOGIES, build_model
+from ..scenario import ScenarioError, Therapy, format_validation_error
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class Dist(_Strict):
+    """A univariate distribution, optionally truncated to [low, high].
+
+    normal(mean, sd) | lognormal(median, sigma) | uniform(low, high) | fixed(value).
+    For parameters, `median`/`mean` may be omitted to use the model's default value.
+    """
+
+    dist: Literal["normal", "lognormal", "uniform", "fixed"]
+    mean: Finite | None = None
+    sd: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    median: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    sigma: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    low: Finite | None = None
+    high: Finite | None = None
+    value: Finite | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> Dist:
+        need = {"normal": ("sd",), "lognormal": ("sigma",), "uniform": ("low", "high"), "fixed": ("value",)}
+        missing = [k for k in need[self.dist] if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"{self.dist} distribution needs {', '.join(missing)}")
+        if self.low is not None and self.high is not None and self.low >= self.high:
+            raise ValueError(f"low {self.low} must be below high {self.high}")
+        return self
+
+    def frozen(self, default: float | None = None):
+        """A scipy distribution (truncated when low/high given); `default` fills a missing centre."""
+        if self.dist == "fixed":
+            return None
+        if self.dist == "uniform":
+            return stats.uniform(self.low, self.high - self.low)
+        if self.dist == "normal":
+            mean = self.mean if self.mean is not None else default
+            if mean is None:
+                raise ValueError("normal distribution needs mean")
+            base = stats.norm(mean, self.sd)
+        else:
+            median = self.median if self.median is not None else default
+            if median is None:
+                raise ValueError("lognormal distribution needs median")
+            base = stats.lognorm(self.sigma, scale=median)
+        if self.low is None and self.high is None:
+            return base
+        return _Truncated(base, self.low, self.high)
+
+    def ppf(self, u: np.ndarray, default: float | None = None) -> np.ndarray:
+        """Inverse CDF applied to uniforms u."""
+        if self.dist == "fixed":
+            return np.full_like(u, float(self.value))
+        return self.frozen(default).ppf(u)
+
+
+class _Truncated:
+    """A continuous scipy distribution truncated to [low, high] by inverse-CDF rescaling."""
+
+    def __init__(self, base, low, high):
+        self.base = base
+        self.lo = base.cdf(low) if low is not None else 0.0
+        self.hi = base.cdf(high) if high is not None else 1.0
+
+    def ppf(self, u):
+        return self.base.ppf(self.lo + np.asarray(u) * (self.hi - self.lo))
+
+    def cdf(self, x):
+        return np.clip((self.base.cdf(x) - self.lo) / (self.hi - self.lo), 0.0, 1.0)
+
+    def pdf(self, x):
+        return self.base.pdf(x) / (self.hi - self.lo)
+
+
+class Criterion(_Strict):
+    """One row of the acceptance table: `variable op value` on the baseline (day 0)."""
+
+    name: str
+    variable: str
+    op: Literal["<", "<=", ">", ">=", "==", "!="]
+    value: Finite
+    kind: Literal["plausibility", "inclusion", "exclusion"] = "inclusion"
+
+    def holds(self, x: np.ndarray) -> np.ndarray:
+        ops = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal, "==": np.equal,
+               "!=": np.not_equal}
+        res = ops[self.op](x, self.value)
+        return ~res if self.kind == "exclusion" else res
+
+
+class Correlation(_Strict):
+    """Gaussian-copula correlation among named parameters/covariates."""
+
+    names: list[str] = Field(min_length=2)
+    matrix: list[list[Finite]]
+
+    @model_validator(mode="after")
+    def _pd(self) -> Correlation:
+        m = np.asarray(self.matrix, dtype=float)
+        k = len(self.names)
+        if m.shape != (k, k) or not np.allclose(m, m.T) or not np.allclose(np.diag(m), 1.0):
+            raise ValueError(f"matrix must be a symmetric {k}x{k} correlation matrix with unit diagonal")
+        if np.min(np.linalg.eigvalsh(m)) <= 0:
+            raise ValueError("matrix is not positive definite")
+        return self
+
+
+class History(_Strict):
+    years: Dist
+    injury_scale: Dist
+
+
+class PopulationConfig(_Strict):
+    """A virtual-population recipe."""
+
+    name: str = "population"
+    seed: Annotated[int, Field(ge=0)] = 0
+    etiology: Literal["HBV", "HCV", "alcohol", "MASLD", "autoimmune"]
+    female_fraction: Annotated[float, Field(ge=0, le=1)] = 0.5
+    history: History
+    therapy: list[Therapy] = Field(default_factory=list)
+    covariates: dict[str, Dist] = Field(default_factory=dict)
+    parameters: dict[str, Dist] = Field(default_factory=dict)
+    correlation: Correlation | None = None
+    criteria: list[Criterion] = Field(default_factory=list)
+    targets: dict[str, Dist] = Field(default_factory=dict)
+    max_candidates_per_patient: Annotated[int, Field(ge=1)] = 50
+
+    @field_validator("covariates")
+    @classmethod
+    def _covariates(cls, v: dict[str, Dist]) -> dict[str, Dist]:
+        for name in v:
+            if name not in ("age_years", "weight_kg"):
+                raise ValueError(f"unknown covariate {name!r}; expected age_years or weight_kg")
+        return v
+
+    @field_validator("parameters")
+    @classmethod
+    def _params(cls, v: dict[str, Dist]) -> dict[str, Dist]:
+        params = build_model().parameters
+        for name in v:
+            if name not in params:
+                raise ValueError(f"unknown parameter {name!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _names(self) -> PopulationConfig:
+        if self.correlation is not None:
+            known = set(self.parameters) | set(self.covariates) | {"years", "injury_scale"}
+            for n in self.correlation.names:
+                if n not in known:
+                    raise ValueError(f"correlation name {n!r} is not a sampled parameter or covariate")
+        therapy = ETIOLOGIES[self.etiology][2]
+        for i, t in enumerate(self.therapy):
+            if t.kind != therapy:
+                raise ValueError(f"therapy[{i}].kind {t.kind!r} does not treat {self.etiology}; expected {therapy!r}")
+        return self
+
+
+def load_population(path: str | Path) -> PopulationConfig:
+    """Read and validate a population TOML file (ScenarioError with field, value, expectation)."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScenarioError(f"cannot read population file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return PopulationConfig.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(format_validation_error(err, str(path))) from None
