@@ -134,7 +134,8 @@ def main() -> None:
         print(f"  n={r['n']}: hepatwin 1 thread {m['hepatwin_1t']:.3f} ms, all threads {m['hepatwin_all']:.3f} ms "
               f"({r['seconds_total_hepatwin_all']:.1f} s total); x{q['hepatwin_1t_vs_roadrunner']:.2f} and "
               f"x{q['hepatwin_all_vs_roadrunner']:.2f} vs roadrunner, x{q['hepatwin_all_vs_scipy']:.0f} vs scipy; "
-              f"max rel diff {r['max_rel_diff']:.2e}; peak RSS {r['peak_rss_mb']:.0f} MB; failed {r['failed_patients']}")
+              f"max rel diff {r['max_rel_diff']:.2e}; peak RSS {r['peak_rss_mb']:.0f} MB; "
+              f"failed {r['failed_patients']}")
 
 
 if __name__ == "__main__":

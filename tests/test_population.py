@@ -67,7 +67,7 @@ def test_selection_moves_towards_target(pop):
 def test_bad_population_file(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(POP.read_text().replace('dist = "uniform", low = 15, high = 40', 'dist = "gamma", low = 15'))
-    with pytest.raises(ScenarioError, match="history.years"):
+    with pytest.raises(ScenarioError, match=r"history\.years"):
         load_population(bad)
 
 
