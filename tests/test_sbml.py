@@ -97,4 +97,4 @@ def test_cli_export_sbml_with_events(tmp_path):
     assert p.returncode == 0, p.stderr
     assert "0 error(s)" in p.stdout
     m = libsbml.readSBMLFromFile(str(out)).getModel()
-    assert m.getNumEvents() == 4  # antiviral start + three infusions
+    assert m.getNumEvents() == 5  # antiviral start, hazard counting from day 0, three infusions

@@ -299,6 +299,40 @@ def population_generate(
     out_console.print(f"wrote {out}/patients.parquet and manifest.json")
 
 
+@population_app.command("simulate")
+def population_simulate(
+    config: Annotated[Path, typer.Argument(help="population TOML file")],
+    n: Annotated[int, typer.Option("--n", min=1, help="number of virtual patients (ids 0..n-1)")],
+    out: Annotated[Path, typer.Option("--out", help="output folder (chunks/ and manifest.json)")],
+    regimen: Annotated[Path | None, typer.Option(help="scenario TOML whose [[regimen]] entries are given")] = None,
+    end_day: Annotated[float, typer.Option(min=1)] = 730.0,
+    step_days: Annotated[float, typer.Option(min=0.01, help="output grid (days)")] = 7.0,
+    chunk: Annotated[int, typer.Option(min=1, help="patients per chunk file")] = 5000,
+    float32: Annotated[bool, typer.Option(help="store outputs as float32")] = False,
+) -> None:
+    """Simulate a large population chunk by chunk to disk; rerun the same command to resume."""
+    from .io.manifest import invalidate, make_manifest, write_manifest
+    from .population import load_population
+    from .population.large import run_chunks
+    from .scenario import ScenarioError
+
+    try:
+        cfg = load_population(config)
+    except ScenarioError as exc:
+        raise UserError(str(exc)) from None
+    regimens = _load(regimen).regimen if regimen else []
+    out.mkdir(parents=True, exist_ok=True)
+    invalidate(out)
+    with _progress() as progress:
+        task = progress.add_task("simulating", total=n)
+        summary = run_chunks(cfg, n, regimens, out, end_day=end_day, step_days=step_days, chunk=chunk,
+                             float32=float32, progress=lambda done: progress.update(task, completed=done))
+    write_manifest(out, make_manifest("population_run", config=cfg.model_dump(mode="json"), seed=cfg.seed,
+                                      regimens=[r.model_dump(mode="json") for r in regimens], **summary))
+    out_console.print(f"{n} patients in {summary['chunks']} chunks ({summary['chunks_skipped']} already on disk), "
+                      f"{summary['failed_patients']} failed, {summary['seconds']:.1f} s; wrote {out}/chunks/")
+
+
 @app.command()
 def version() -> None:
     """Print the hepatwin version."""

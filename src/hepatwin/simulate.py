@@ -39,9 +39,13 @@ def plan_run(scenario: Scenario, spec: ModelSpec | None = None) -> RunPlan:
     params[flag] = 1.0
     params["age"] = patient.age_years
     initial = spec.healthy_state()
+    events: list[Event] = []
     if patient.history is not None:
         t_start = -patient.history.years * 365.25
         params["inj_scale"] = patient.history.injury_scale
+        if t_start < 0:
+            params["hz_on"] = 0.0
+            events.append(Event(0.0, set={"hz_on": 1.0}, label="baseline: hazards counted from day 0"))
     else:
         t_start = 0.0
         initial.update(patient.baseline or {})
@@ -51,7 +55,6 @@ def plan_run(scenario: Scenario, spec: ModelSpec | None = None) -> RunPlan:
         params[CELL_SOURCES[scenario.regimen[0].cell_source]] = 1.0
     params.update(scenario.parameters)
 
-    events: list[Event] = []
     for t in scenario.therapy:
         events.append(Event(max(t.start_day, t_start), set={"ctl": 1.0}, label=f"start {t.kind}"))
     dose_input = spec.doses["msc"]

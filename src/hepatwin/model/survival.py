@@ -18,6 +18,8 @@ def module() -> Module:
         P("meld_ref", 10.0, "1", 10.0, 10.0, "assumed: reference MELD of h_ref", "reference MELD"),
         P("hr_asc", 1.5, "1", 1.0, 4.0, "assumed: ascites adds risk beyond MELD (" + src.DAMICO_2006 + ")",
           "hazard ratio with grade >= 2 ascites"),
+        P("hz_on", 1.0, "1", 0.0, 1.0, "assumed: switch; hazards accumulate from baseline (day 0), not during the "
+          "burn-in history", "1 while event hazards are being counted", constant=False),
         P("h_dec", 2.0e-4, "1/day", 1e-5, 2e-3, "assumed: ~7%/year first decompensation at HVPG well above 10 mmHg ("
           + src.DAMICO_2006 + ")", "maximal decompensation hazard"),
         P("K_dec", 12.0, "mmHg", 8.0, 16.0, "assumed: risk rises above HVPG 10-12 mmHg (" + src.BOSCH_2009 + ")",
@@ -30,11 +32,11 @@ def module() -> Module:
           "instantaneous hazard of death", observable=True),
         D("hazard_decomp", "h_dec*hill(HVPG, K_dec, 6)", "1/day", "instantaneous hazard of decompensation",
           observable=True),
-        D("survival", "exp(-CH_death)", "1", "probability of survival since the start of the run", observable=True),
+        D("survival", "exp(-CH_death)", "1", "probability of survival since baseline (day 0)", observable=True),
     ]
     procs = [
-        R("death_hazard", "hazard_death", {"CH_death": 1}),
-        R("decomp_hazard", "hazard_decomp", {"CH_decomp": 1}),
+        R("death_hazard", "hz_on*hazard_death", {"CH_death": 1}),
+        R("decomp_hazard", "hz_on*hazard_decomp", {"CH_decomp": 1}),
     ]
     return Module("survival", "Hazards of death (MELD-linked) and decompensation (HVPG-linked).",
                   states=states, parameters=params, derived=derived, processes=procs)

@@ -95,6 +95,7 @@ def simulate_baseline(cfg: PopulationConfig, cand: pd.DataFrame, rtol: float = 1
     base[ETIOLOGIES[cfg.etiology][0]] = 1.0
     P = np.repeat(model.param_vector(base)[None], n, 0)
     P[:, model.param_index("inj_scale")] = cand["injury_scale"].to_numpy()
+    P[:, model.param_index("hz_on")] = 0.0  # hazards count from baseline; switched on at day 0
     P[:, model.param_index("age")] = cand["age_years"].to_numpy()
     for name in cfg.parameters:
         P[:, model.param_index(name)] = cand[name].to_numpy()
