@@ -90,7 +90,13 @@ def compile_batched(spec: ModelSpec) -> BatchedModel:
     if digest in _LOADED:
         return _LOADED[digest]
     folder = cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:  # read-only home: fall back to the temporary folder
+        import tempfile
+
+        folder = Path(tempfile.gettempdir()) / "hepatwin-engines"
+        folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"hepatwin_engine_{digest}.py"
     if not path.exists() or path.read_text() != source:
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
