@@ -19,9 +19,9 @@ from ..engine import Event
 from ..engine.batched import STATUS_NAMES, compile_batched, solve_batch
 from ..engine.codegen import compile_model
 from ..io.atomic import atomic_path
-from ..model import CELL_SOURCES, ETIOLOGIES, build_model
+from ..model import build_model
 from .config import PopulationConfig
-from .generate import YEAR, sample
+from .generate import patient_parameters, sample
 
 DEFAULT_VARIABLES = ("Alb", "PTA", "INR", "Bil", "Cr", "Na", "CPA", "HVPG", "Asc", "H", "IL8", "survival")
 
@@ -55,24 +55,15 @@ def run_chunks(cfg: PopulationConfig, n: int, regimens: list, out_dir: str | Pat
             continue
         cand = sample(cfg, ids)
         m = ids.size
-        base = spec.default_values()
-        base[ETIOLOGIES[cfg.etiology][0]] = 1.0
-        if regimens:
-            base[CELL_SOURCES[regimens[0].cell_source]] = 1.0
-        P = np.repeat(model.param_vector(base)[None], m, 0)
-        P[:, model.param_index("inj_scale")] = cand["injury_scale"].to_numpy()
-        P[:, model.param_index("hz_on")] = 0.0  # hazards count from baseline; switched on at day 0
-        P[:, model.param_index("age")] = cand["age_years"].to_numpy()
-        for name in cfg.parameters:
-            P[:, model.param_index(name)] = cand[name].to_numpy()
-        t_start = -cand["years"].to_numpy() * YEAR
+        P, t_start = patient_parameters(cfg, cand, spec, model, regimens[0].cell_source if regimens else None)
         events = []
         for j in range(m):
             evs = [Event(max(t.start_day, t_start[j]), set={"ctl": 1.0}) for t in cfg.therapy]
             evs.append(Event(0.0, set={"hz_on": 1.0}))
             for r in regimens:
                 cells = r.dose * (cand["weight_kg"].iloc[j] if r.dose_unit == "cells/kg" else 1.0)
-                fr = {s: _frac(e, base) for s, e in dose.parsed[r.route].items()}
+                values = dict(zip(model.param_names, P[j], strict=True))
+                fr = {s: _frac(e, values) for s, e in dose.parsed[r.route].items()}
                 evs += [Event(float(d), add={s: cells * f for s, f in fr.items()}) for d in r.days]
             events.append(evs)
         y0 = np.repeat(model.state_vector(spec.healthy_state())[None], m, 0)
