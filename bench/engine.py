@@ -10,8 +10,11 @@ Every figure is measured in this process; ratios compare runs made here.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import resource
+import sys
 import time
 
 import numba
@@ -53,6 +56,20 @@ def bench_scipy(model, base, P, events, n_sub):
     return (time.perf_counter() - t) / n_sub * 1e3, np.array(ys)
 
 
+@contextlib.contextmanager
+def _quiet_stdout():
+    """SUNDIALS prints CVODE warnings straight to file descriptor 1; keep them out of --json output."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 1)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
 def bench_roadrunner(spec, base, P, events, names, idx, n_sub):
     import roadrunner
 
@@ -63,13 +80,15 @@ def bench_roadrunner(spec, base, P, events, names, idx, n_sub):
     rr.integrator.relative_tolerance = RTOL
     rr.integrator.absolute_tolerance = ATOL
     rr.timeCourseSelections = ["time", "Alb"]
-    t = time.perf_counter()
-    for k in range(n_sub):
-        rr.resetAll()
-        for name, j in zip(names, idx, strict=True):
-            rr.setValue(name, float(P[k, j]))
-        rr.simulate(0.0, 730.0, 731)
-    return (time.perf_counter() - t) / n_sub * 1e3
+    with _quiet_stdout():
+        t = time.perf_counter()
+        for k in range(n_sub):
+            rr.resetAll()
+            for name, j in zip(names, idx, strict=True):
+                rr.setValue(name, float(P[k, j]))
+            rr.simulate(0.0, 730.0, 731)
+        elapsed = time.perf_counter() - t
+    return elapsed / n_sub * 1e3
 
 
 def bench_hepatwin(bm, base, P, events, threads):
