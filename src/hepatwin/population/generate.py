@@ -61,20 +61,21 @@ def sample(cfg: PopulationConfig, ids: np.ndarray) -> pd.DataFrame:
     if cfg.correlation is not None:
         chol = np.linalg.cholesky(np.asarray(cfg.correlation.matrix))
         corr_idx = [names.index(n) for n in cfg.correlation.names]
-    rows = []
-    for i in ids:
+    n = len(ids)
+    Z = np.empty((n, len(names)))
+    U = np.empty((n, 2))
+    for k, i in enumerate(ids):  # one independent stream per patient id
         rng = np.random.default_rng(np.random.SeedSequence(cfg.seed, spawn_key=(int(i),)))
-        z = rng.standard_normal(len(names))
-        u_sex, u_sel = rng.random(2)
-        if chol is not None:
-            z[corr_idx] = chol @ z[corr_idx]
-        u = stats.norm.cdf(z)
-        row = {"patient_id": int(i), "female": bool(u_sex < cfg.female_fraction), "u_select": float(u_sel)}
-        for k, n in enumerate(names):
-            default = spec.parameters[n].value if n in spec.parameters else None
-            row[n] = float(dists[n].ppf(np.array([u[k]]), default)[0])
-        rows.append(row)
-    df = pd.DataFrame(rows)
+        Z[k] = rng.standard_normal(len(names))
+        U[k] = rng.random(2)
+    if chol is not None:
+        Z[:, corr_idx] = Z[:, corr_idx] @ chol.T
+    u = stats.norm.cdf(Z)
+    df = pd.DataFrame({"patient_id": np.asarray(ids, dtype=np.int64), "female": U[:, 0] < cfg.female_fraction,
+                       "u_select": U[:, 1]})
+    for k, name in enumerate(names):
+        default = spec.parameters[name].value if name in spec.parameters else None
+        df[name] = dists[name].ppf(u[:, k], default)
     for col, default in (("age_years", 50.0), ("weight_kg", 70.0)):
         if col not in df:
             df[col] = default

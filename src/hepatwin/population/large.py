@@ -62,8 +62,9 @@ def run_chunks(cfg: PopulationConfig, n: int, regimens: list, out_dir: str | Pat
             evs.append(Event(0.0, set={"hz_on": 1.0}))
             for r in regimens:
                 cells = r.dose * (cand["weight_kg"].iloc[j] if r.dose_unit == "cells/kg" else 1.0)
-                values = dict(zip(model.param_names, P[j], strict=True))
-                fr = {s: _frac(e, values) for s, e in dose.parsed[r.route].items()}
+                targets = dose.parsed[r.route]
+                values = {nm: P[j, model.param_index(nm)] for e in targets.values() for nm in e.names}
+                fr = {s: _frac(e, values) for s, e in targets.items()}
                 evs += [Event(float(d), add={s: cells * f for s, f in fr.items()}) for d in r.days]
             events.append(evs)
         y0 = np.repeat(model.state_vector(spec.healthy_state())[None], m, 0)
@@ -88,15 +89,14 @@ def _frac(expr, values):
 
 def _long_frame(model, sol, P, ids, t_out, variables, state_idx, float32) -> pd.DataFrame:
     m, n_t = ids.size, t_out.size
-    ys = np.transpose(sol.y, (1, 0, 2)).reshape(len(model.state_names), m * n_t)
-    need_derived = any(v not in state_idx for v in variables)
+    ys = np.transpose(sol.y, (1, 0, 2))  # states x patients x times
     cols = {"patient_id": np.repeat(ids, n_t).astype(np.int64), "day": np.tile(t_out, m)}
-    if need_derived:
-        Pt = np.repeat(P, n_t, axis=0).T
-        derived = dict(zip(model.derived_names, model.derived(np.nan_to_num(ys), Pt), strict=True))
+    if any(v not in state_idx for v in variables):
+        # parameters broadcast over the time axis: (n_params, patients, 1)
+        derived = dict(zip(model.derived_names, model.derived(np.nan_to_num(ys), P.T[:, :, None]), strict=True))
     dtype = np.float32 if float32 else np.float64
     for v in variables:
-        cols[v] = (ys[state_idx[v]] if v in state_idx else derived[v]).astype(dtype)
+        cols[v] = (ys[state_idx[v]] if v in state_idx else derived[v]).reshape(-1).astype(dtype)
     cols["status"] = np.repeat([STATUS_NAMES[int(s)] for s in sol.status], n_t)
     return pd.DataFrame(cols)
 
