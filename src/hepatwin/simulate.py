@@ -45,7 +45,7 @@ def plan_run(scenario: Scenario, spec: ModelSpec | None = None) -> RunPlan:
         params["inj_scale"] = patient.history.injury_scale
         if t_start < 0:
             params["hz_on"] = 0.0
-            events.append(Event(0.0, set={"hz_on": 1.0}, label="baseline: hazards counted from day 0"))
+            events += therapy_events([], t_start)
     else:
         t_start = 0.0
         initial.update(patient.baseline or {})
@@ -55,17 +55,28 @@ def plan_run(scenario: Scenario, spec: ModelSpec | None = None) -> RunPlan:
         params[CELL_SOURCES[scenario.regimen[0].cell_source]] = 1.0
     params.update(scenario.parameters)
 
-    for t in scenario.therapy:
-        events.append(Event(max(t.start_day, t_start), set={"ctl": 1.0}, label=f"start {t.kind}"))
-    dose_input = spec.doses["msc"]
+    events += therapy_events(scenario.therapy, t_start, hazard_switch=False)
     for r in scenario.regimen:
-        cells = r.dose * (patient.weight_kg if r.dose_unit == "cells/kg" else 1.0)
-        fractions = {s: evaluate(e, params) for s, e in dose_input.parsed[r.route].items()}
-        for day in r.days:
-            events.append(Event(float(day), add={s: cells * f for s, f in fractions.items()},
-                                label=f"{r.cell_source} {cells:.3g} cells {r.route}"))
+        events += regimen_events(spec, r, patient.weight_kg, params)
     t_out = np.asarray(scenario.simulation.output_times(), dtype=float)
     return RunPlan(params, initial, t_start, t_out, sorted(events))
+
+
+def therapy_events(therapies, t_start: float, hazard_switch: bool = True) -> list[Event]:
+    """Cause-control starts (not before the history starts) and, after a burn-in (t_start < 0),
+    the day-0 event that starts counting hazards (`hz_on`, which the caller sets to 0 initially)."""
+    events = [Event(max(t.start_day, t_start), set={"ctl": 1.0}, label=f"start {t.kind}") for t in therapies]
+    if hazard_switch and t_start < 0:
+        events.append(Event(0.0, set={"hz_on": 1.0}, label="baseline: hazards counted from day 0"))
+    return events
+
+
+def regimen_events(spec: ModelSpec, regimen, weight_kg: float, params: dict[str, float]) -> list[Event]:
+    """One bolus event per infusion day, split between compartments by the route's dose fractions."""
+    cells = regimen.dose * (weight_kg if regimen.dose_unit == "cells/kg" else 1.0)
+    fractions = {s: evaluate(e, params) for s, e in spec.doses["msc"].parsed[regimen.route].items()}
+    return [Event(float(day), add={s: cells * f for s, f in fractions.items()},
+                  label=f"{regimen.cell_source} {cells:.3g} cells {regimen.route}") for day in regimen.days]
 
 
 def simulate(scenario: Scenario | str | Path, *, engine: str = "scipy",

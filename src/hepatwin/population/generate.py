@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..engine import Event
 from ..engine.batched import STATUS_NAMES, compile_batched, solve_batch
 from ..engine.codegen import compile_model
 from ..model import ETIOLOGIES, build_model
@@ -107,35 +106,29 @@ def simulate_baseline(cfg: PopulationConfig, cand: pd.DataFrame, rtol: float = 1
     import xarray as xr
 
     from ..results import add_scores
+    from ..simulate import therapy_events
 
     spec = build_model()
     model = compile_model(spec)
     bm = compile_batched(spec)
     n = len(cand)
     P, t_start = patient_parameters(cfg, cand, spec, model)
-    events = [[Event(max(t.start_day, ts), set={"ctl": 1.0}) for t in cfg.therapy if t.start_day < 0] for ts in t_start]
+    events = [therapy_events(cfg.therapy, ts) for ts in t_start]
     y0 = np.repeat(model.state_vector(spec.healthy_state())[None], n, 0)
     sol = solve_batch(bm, y0, P, t_start, np.array([0.0]), events, rtol=rtol, atol=1e-9)
     y = sol.y[:, :, 0].T  # states x patients
     ok = sol.status == 0
     derived = model.derived(np.where(ok, y, 0.0), P.T)
-    data = {name: ("time", y[i]) for i, name in enumerate(model.state_names)}
-    data |= {name: ("time", v) for name, v in zip(model.derived_names, derived, strict=True)}
-    ds = xr.Dataset(data)
-    out = pd.DataFrame({k: ds[k].values for k in ds.data_vars})
-    scores = pd.DataFrame(index=out.index)
-    if ok.any():
-        sub = xr.Dataset({k: ("time", out[k].to_numpy()[ok]) for k in out.columns})
-        for female in (True, False):
-            sel = cand["female"].to_numpy()[ok] == female
-            if sel.any():
-                part = sub.isel(time=np.flatnonzero(sel))
-                add_scores(part, female=female)
-                for s in SCORES:
-                    col = np.asarray(part[s].values)
-                    idx = out.index[ok][sel]
-                    scores.loc[idx, s] = col
-    out = pd.concat([out, scores], axis=1)
+    out = pd.DataFrame(dict(zip(model.state_names, y, strict=True))
+                       | dict(zip(model.derived_names, derived, strict=True)))
+    female = cand["female"].to_numpy()
+    for is_female in (True, False):
+        rows = np.flatnonzero(ok & (female == is_female))
+        if rows.size:
+            part = xr.Dataset({k: ("time", out[k].to_numpy()[rows]) for k in out.columns})
+            add_scores(part, female=is_female)
+            for s in SCORES:
+                out.loc[rows, s] = np.asarray(part[s].values)
     out.insert(0, "engine_status", [STATUS_NAMES[int(s)] for s in sol.status])
     return out
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..engine import Event
 from ..engine.batched import STATUS_NAMES, compile_batched, solve_batch
 from ..engine.codegen import compile_model
 from ..io.atomic import atomic_path
 from ..model import build_model
+from ..simulate import regimen_events, therapy_events
 from .config import PopulationConfig
 from .generate import patient_parameters, sample
 
@@ -41,7 +41,6 @@ def run_chunks(cfg: PopulationConfig, n: int, regimens: list, out_dir: str | Pat
     for v in variables:
         if v not in derived_idx and v not in state_idx:
             raise ValueError(f"unknown output variable {v!r}")
-    dose = spec.doses["msc"]
     t0 = time.perf_counter()
     done = skipped = failed = 0
     for k, start in enumerate(range(0, n, chunk)):
@@ -58,14 +57,10 @@ def run_chunks(cfg: PopulationConfig, n: int, regimens: list, out_dir: str | Pat
         P, t_start = patient_parameters(cfg, cand, spec, model, regimens[0].cell_source if regimens else None)
         events = []
         for j in range(m):
-            evs = [Event(max(t.start_day, t_start[j]), set={"ctl": 1.0}) for t in cfg.therapy]
-            evs.append(Event(0.0, set={"hz_on": 1.0}))
+            values = dict(zip(model.param_names, P[j], strict=True))
+            evs = therapy_events(cfg.therapy, t_start[j])
             for r in regimens:
-                cells = r.dose * (cand["weight_kg"].iloc[j] if r.dose_unit == "cells/kg" else 1.0)
-                targets = dose.parsed[r.route]
-                values = {nm: P[j, model.param_index(nm)] for e in targets.values() for nm in e.names}
-                fr = {s: _frac(e, values) for s, e in targets.items()}
-                evs += [Event(float(d), add={s: cells * f for s, f in fr.items()}) for d in r.days]
+                evs += regimen_events(spec, r, float(cand["weight_kg"].iloc[j]), values)
             events.append(evs)
         y0 = np.repeat(model.state_vector(spec.healthy_state())[None], m, 0)
         sol = solve_batch(bm, y0, P, t_start, t_out, events)
@@ -79,12 +74,6 @@ def run_chunks(cfg: PopulationConfig, n: int, regimens: list, out_dir: str | Pat
     return {"n": n, "chunks": -(-n // chunk), "chunks_skipped": skipped, "failed_patients": failed,
             "output_days": t_out.tolist(), "float32": float32, "variables": list(variables),
             "seconds": time.perf_counter() - t0}
-
-
-def _frac(expr, values):
-    from ..spec.expr import evaluate
-
-    return evaluate(expr, values)
 
 
 def _long_frame(model, sol, P, ids, t_out, variables, state_idx, float32) -> pd.DataFrame:
