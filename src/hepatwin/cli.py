@@ -333,6 +333,104 @@ def population_simulate(
                       f"{summary['failed_patients']} failed, {summary['seconds']:.1f} s; wrote {out}/chunks/")
 
 
+trial_app = typer.Typer(no_args_is_help=True, help="Virtual clinical trials.")
+app.add_typer(trial_app, name="trial")
+
+
+def _load_protocol(path: Path):
+    from .scenario import ScenarioError
+    from .trial import load_protocol
+
+    try:
+        return load_protocol(path)
+    except ScenarioError as exc:
+        raise UserError(str(exc)) from None
+
+
+@trial_app.command("run")
+def trial_run(
+    protocol: Annotated[Path, typer.Argument(help="trial protocol TOML file")],
+    out: Annotated[Path, typer.Option("--out", help="output folder")],
+    seed: Annotated[int | None, typer.Option(min=0, help="override the protocol's seed")] = None,
+) -> None:
+    """Screen, randomise, simulate and analyse one virtual trial; tables, report and manifest to OUT."""
+    from .trial import run_trial
+    from .trial.outputs import write_trial
+
+    proto, pop = _load_protocol(protocol)
+    with _progress() as progress:
+        task = progress.add_task("screening", total=proto.n_total)
+
+        def report(stage, done, total):
+            progress.update(task, description=stage, completed=done, total=total)
+
+        try:
+            res = run_trial(proto, pop, seed=seed, progress=report)
+        except RuntimeError as exc:
+            raise UserError(str(exc)) from None
+    analysis = write_trial(res, out, str(protocol))
+    c = res.consort.iloc[0]
+    out_console.print(f"{proto.name}: screened {c['screened']}, excluded {c['excluded']}, enrolled {c['enrolled']}, "
+                      f"completed {c['completed']}, died {c['died']}, dropped out {c['dropped_out']}")
+    for row in res.screening.itertuples():
+        out_console.print(f"  excluded by {row.reason}: {row.n}")
+    comps = analysis["comparisons"]
+    for row in comps.itertuples():
+        out_console.print(f"  {row.endpoint} day {row.visit_day:g}: {row.arm} vs {row.reference} "
+                          f"{row.estimate:+.3g} (95% CI {row.ci_low:.3g} to {row.ci_high:.3g}, p = {row.p:.3g})")
+    out_console.print(f"wrote {out}/report.html, tables/ and manifest.json")
+
+
+@trial_app.command("power")
+def trial_power(
+    protocol: Annotated[Path, typer.Argument(help="trial protocol TOML file")],
+    replicates: Annotated[int, typer.Option("--replicates", min=1, help="replicate trials per sample size")],
+    n_per_arm: Annotated[list[int] | None, typer.Option("--n-per-arm", min=2, help="subjects per arm (repeat)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="folder for power.csv, power.png, manifest")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="override the protocol's seed")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the power table as JSON")] = False,
+) -> None:
+    """Power per endpoint for each n per arm from replicate virtual trials."""
+    from .trial.power import plot_power, power_analysis
+
+    proto, pop = _load_protocol(protocol)
+    sizes = n_per_arm or [8, 16, 32, 64]
+    with _progress() as progress:
+        task = progress.add_task("replicate trials", total=len(sizes))
+
+        def report(k, stage, done, total):
+            progress.update(task, completed=k + (done / total if total else 0),
+                            description=f"n/arm {sizes[k]}: {stage} {done}/{total}")
+
+        try:
+            summary, tests = power_analysis(proto, pop, replicates, sizes, seed=seed, progress=report)
+        except RuntimeError as exc:
+            raise UserError(str(exc)) from None
+    if out is not None:
+        from .io.atomic import atomic_path
+        from .io.manifest import invalidate, make_manifest, write_manifest
+
+        out.mkdir(parents=True, exist_ok=True)
+        invalidate(out)
+        for name, df in (("power.csv", summary), ("replicate_tests.csv", tests)):
+            with atomic_path(out / name) as tmp:
+                df.to_csv(tmp, index=False)
+        plot_power(summary, out / "power.png")
+        write_manifest(out, make_manifest("trial_power", protocol=proto.model_dump(mode="json"),
+                                          protocol_sha256=proto.digest(), seed=proto.seed if seed is None else seed,
+                                          replicates=replicates, n_per_arm=sizes))
+    if as_json:
+        print(json.dumps(summary.to_dict(orient="records"), indent=2, default=float))
+        return
+    table = Table(title=f"Power ({replicates} replicate trials per size)")
+    for col in ("endpoint", "comparison", "n/arm", "power", "MC s.e.", "median p"):
+        table.add_column(col)
+    for row in summary.itertuples():
+        table.add_row(row.endpoint, row.comparison, str(row.n_per_arm), f"{row.power:.2f}", f"{row.mcse:.2f}",
+                      f"{row.median_p:.3g}")
+    out_console.print(table)
+
+
 @app.command()
 def version() -> None:
     """Print the hepatwin version."""

@@ -1,0 +1,216 @@
+"""Trial statistics on the ADaM-like tables: visit summaries, ANCOVA, survival, adverse events.
+
+Every function takes tables (ADLB, ADTTE, ADSL, AE) rather than model objects, so the same analysis
+runs on real trial data shaped the same way.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+
+def _ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:
+    """mean, SD, and the t-based confidence interval of the mean."""
+    x = x[np.isfinite(x)]
+    n = x.size
+    if n == 0:
+        return np.nan, np.nan, np.nan, np.nan
+    mean = float(x.mean())
+    if n == 1:
+        return mean, np.nan, np.nan, np.nan
+    sd = float(x.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / np.sqrt(n)
+    return mean, sd, mean - half, mean + half
+
+
+def visit_summary(adlb: pd.DataFrame, params: list[str] | None = None) -> pd.DataFrame:
+    """Per arm, parameter and visit: n, mean, SD, 95% CI of the value and of its change from baseline,
+    and the one-sample t-test p-value of the change (within-arm change from baseline)."""
+    df = adlb if params is None else adlb[adlb["PARAM"].isin(params)]
+    rows = []
+    for (arm, param, visit), g in df.groupby(["TRTP", "PARAM", "AVISIT"], sort=False):
+        aval = g["AVAL"].to_numpy(float)
+        chg = g["CHG"].to_numpy(float)
+        m, sd, lo, hi = _ci(aval)
+        cm, csd, clo, chi = _ci(chg)
+        ok = chg[np.isfinite(chg)]
+        p = float(stats.ttest_1samp(ok, 0.0).pvalue) if visit > 0 and ok.size > 1 and np.ptp(ok) > 0 else np.nan
+        rows.append({"arm": arm, "param": param, "visit_day": float(visit), "n": int(np.isfinite(aval).sum()),
+                     "mean": m, "sd": sd, "ci_low": lo, "ci_high": hi, "chg_mean": cm, "chg_sd": csd,
+                     "chg_ci_low": clo, "chg_ci_high": chi, "chg_p": p})
+    return pd.DataFrame(rows).sort_values(["param", "arm", "visit_day"], kind="stable").reset_index(drop=True)
+
+
+def ancova(adlb: pd.DataFrame, param: str, visit_day: float, reference: str, *, on: str = "CHG") -> pd.DataFrame:
+    """Each arm versus `reference` at one visit: `on ~ arm + BASE` by ordinary least squares (statsmodels).
+
+    Returns estimate (adjusted difference), 95% CI and p-value per arm; NaN where the data cannot
+    support the fit (fewer than two subjects in an arm, no variation).
+    """
+    import statsmodels.api as sm
+
+    df = adlb[(adlb["PARAM"] == param) & (adlb["AVISIT"] == visit_day)][["TRTP", "BASE", on]].dropna()
+    arms = [a for a in pd.unique(adlb["TRTP"]) if a != reference]
+    counts = df["TRTP"].value_counts()
+    out = pd.DataFrame({"param": param, "visit_day": float(visit_day), "arm": arms, "reference": reference,
+                        "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p": np.nan,
+                        "n": [int(counts.get(a, 0)) for a in arms], "n_reference": int(counts.get(reference, 0))})
+    fit_arms = [a for a in arms if counts.get(a, 0) >= 2]
+    df = df[df["TRTP"].isin([reference, *fit_arms])]
+    if counts.get(reference, 0) < 2 or not fit_arms or len(df) <= len(fit_arms) + 2:
+        return out
+    X = np.column_stack([np.ones(len(df)), *[(df["TRTP"] == a).to_numpy(float) for a in fit_arms],
+                         df["BASE"].to_numpy(float)])
+    y = df[on].to_numpy(float)
+    if np.linalg.matrix_rank(X) < X.shape[1]:
+        return out
+    fit = sm.OLS(y, X).fit()
+    ci = fit.conf_int()
+    for a_i, a in enumerate(fit_arms, start=1):
+        k = arms.index(a)
+        out.loc[k, ["estimate", "ci_low", "ci_high", "p"]] = (fit.params[a_i], ci[a_i, 0], ci[a_i, 1],
+                                                             fit.pvalues[a_i])
+    return out
+
+
+def kaplan_meier(adtte: pd.DataFrame, paramcd: str, times: list[float]) -> pd.DataFrame:
+    """Kaplan-Meier survival per arm at `times` with 95% CI (lifelines), and the number at risk."""
+    from lifelines import KaplanMeierFitter
+
+    df = adtte[adtte["PARAMCD"] == paramcd]
+    rows = []
+    for arm, g in df.groupby("TRTP", sort=False):
+        km = KaplanMeierFitter().fit(g["AVAL"], event_observed=1 - g["CNSR"])
+        sf = km.survival_function_at_times(times).to_numpy()
+        ci = km.confidence_interval_survival_function_
+        for t, s in zip(times, sf, strict=True):
+            row = ci[ci.index <= t].iloc[-1] if (ci.index <= t).any() else ci.iloc[0]
+            rows.append({"arm": arm, "paramcd": paramcd, "day": float(t), "survival": float(s),
+                         "ci_low": float(row.iloc[0]), "ci_high": float(row.iloc[1]),
+                         "at_risk": int((g["AVAL"] >= t).sum()), "events": int(((1 - g["CNSR"]) *
+                                                                                 (g["AVAL"] <= t)).sum())})
+    return pd.DataFrame(rows)
+
+
+def km_curves(adtte: pd.DataFrame, paramcd: str) -> dict[str, pd.DataFrame]:
+    """Step-function KM estimate with CI per arm (for plotting)."""
+    from lifelines import KaplanMeierFitter
+
+    out = {}
+    for arm, g in adtte[adtte["PARAMCD"] == paramcd].groupby("TRTP", sort=False):
+        km = KaplanMeierFitter().fit(g["AVAL"], event_observed=1 - g["CNSR"])
+        curve = km.survival_function_.join(km.confidence_interval_survival_function_)
+        curve.columns = ["survival", "ci_low", "ci_high"]
+        out[str(arm)] = curve.reset_index(names="day")
+    return out
+
+
+def logrank(adtte: pd.DataFrame, paramcd: str) -> dict:
+    """Log-rank test across all arms (lifelines multivariate log-rank)."""
+    from lifelines.statistics import multivariate_logrank_test
+
+    df = adtte[adtte["PARAMCD"] == paramcd]
+    events = int((1 - df["CNSR"]).sum())
+    if df["TRTP"].nunique() < 2 or events == 0:
+        return {"paramcd": paramcd, "statistic": np.nan, "p": np.nan, "events": events}
+    res = multivariate_logrank_test(df["AVAL"], df["TRTP"], 1 - df["CNSR"])
+    return {"paramcd": paramcd, "statistic": float(res.test_statistic), "p": float(res.p_value), "events": events}
+
+
+def cox(adtte: pd.DataFrame, paramcd: str, reference: str) -> pd.DataFrame:
+    """Cox proportional-hazards hazard ratio of each arm versus `reference` (lifelines), with 95% CI.
+
+    With no events in an arm the partial likelihood has no finite maximum: that arm's HR is NaN
+    and `note` says why, rather than reporting a number the data do not support.
+    """
+    from lifelines import CoxPHFitter
+
+    df = adtte[adtte["PARAMCD"] == paramcd]
+    arms = [a for a in pd.unique(df["TRTP"]) if a != reference]
+    out = pd.DataFrame({"paramcd": paramcd, "arm": arms, "reference": reference, "hr": np.nan, "ci_low": np.nan,
+                        "ci_high": np.nan, "p": np.nan, "note": ""})
+    ev = (1 - df["CNSR"]).groupby(df["TRTP"]).sum()
+    fit_arms = [a for a in arms if ev.get(a, 0) > 0]
+    if ev.get(reference, 0) == 0 and not fit_arms:
+        out["note"] = "no events"
+        return out
+    data = pd.DataFrame({"T": df["AVAL"].to_numpy(float), "E": (1 - df["CNSR"]).to_numpy(int)})
+    for a in arms:
+        data[f"arm_{a}"] = (df["TRTP"] == a).to_numpy(float)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cph = CoxPHFitter().fit(data, duration_col="T", event_col="E")
+    except Exception as exc:  # lifelines raises ConvergenceError subclasses of several kinds
+        out["note"] = f"Cox fit failed: {type(exc).__name__}"
+        return out
+    summ = cph.summary
+    for k, a in enumerate(arms):
+        row = summ.loc[f"arm_{a}"]
+        if ev.get(a, 0) == 0 or ev.get(reference, 0) == 0:
+            out.loc[k, "note"] = "no events in one of the two arms: HR not estimable"
+            continue
+        out.loc[k, ["hr", "ci_low", "ci_high", "p"]] = (row["exp(coef)"], row["exp(coef) lower 95%"],
+                                                       row["exp(coef) upper 95%"], row["p"])
+    return out
+
+
+def ae_table(ae: pd.DataFrame, adsl: pd.DataFrame) -> pd.DataFrame:
+    """Subjects (n, %) with any AE, grade 1-2, grade >= 3, serious, related, fatal; and event counts, per arm."""
+    rows = []
+    for arm, g in adsl.groupby("TRT01P", sort=False):
+        n = len(g)
+        a = ae[ae["USUBJID"].isin(g["USUBJID"])]
+        cats = {"any adverse event": np.ones(len(a), bool), "grade 1-2": a["AETOXGR"].between(1, 2).to_numpy(),
+                "grade >= 3": (a["AETOXGR"] >= 3).to_numpy(), "serious": (a["AESER"] == "Y").to_numpy(),
+                "related to infusion": (a["AEREL"] == "RELATED").to_numpy(), "fatal": (a["AETOXGR"] == 5).to_numpy()}
+        for cat, mask in cats.items():
+            k = int(a.loc[mask, "USUBJID"].nunique())
+            rows.append({"arm": arm, "category": cat, "n_subjects": k, "n_arm": n,
+                         "percent": 100.0 * k / n if n else np.nan, "n_events": int(mask.sum())})
+    return pd.DataFrame(rows)
+
+
+#: labs always summarised in a trial report, besides the endpoints
+REPORT_PARAMS = ("Alb", "PTA", "Bil", "IL8", "meld", "child_pugh_points")
+
+
+def reference_arm(protocol) -> str:
+    """The comparator: the control arm if there is one, else the first arm (e.g. the lowest dose)."""
+    ctl = protocol.control_arm
+    return ctl.name if ctl is not None else protocol.arm[0].name
+
+
+def survival_days(protocol) -> list[float]:
+    """Landmarks for survival tables: 3, 6, 12, 24 months within follow-up (and its end)."""
+    fu = float(protocol.follow_up_days)
+    days = [d for d in (91.0, 182.0, 365.0, 730.0) if d <= fu]
+    return days if fu in days else [*days, fu]
+
+
+def analyse(tables: dict[str, pd.DataFrame], protocol) -> dict[str, pd.DataFrame]:
+    """The whole analysis of one trial: visit summaries, arm comparisons, survival, AE tables."""
+    ref = reference_arm(protocol)
+    params = list(dict.fromkeys([*REPORT_PARAMS, *(e.variable for e in protocol.endpoint if e.variable)]))
+    adlb, adtte = tables["adlb"], tables["adtte"]
+    comps, km, lr, hr = [], [], [], []
+    for e in protocol.endpoint:
+        if e.kind == "time_to_event":
+            from .tables import TTE_PARAMS
+
+            code = TTE_PARAMS[e.event][0]
+            km.append(kaplan_meier(adtte, code, survival_days(protocol)).assign(endpoint=e.name))
+            lr.append({"endpoint": e.name, **logrank(adtte, code)})
+            hr.append(cox(adtte, code, ref).assign(endpoint=e.name))
+        else:
+            visit = e.visit_day if e.visit_day is not None else protocol.visits.days[-1]
+            on = "CHG" if e.kind == "change" else "AVAL"
+            comps.append(ancova(adlb, e.variable, visit, ref, on=on).assign(endpoint=e.name, kind=e.kind))
+    def cat(xs):
+        return (pd.concat(xs, ignore_index=True) if xs else pd.DataFrame())
+    return {"visits": visit_summary(adlb, params), "comparisons": cat(comps), "survival": cat(km),
+            "logrank": pd.DataFrame(lr), "cox": cat(hr), "adverse_events": ae_table(tables["ae"], tables["adsl"])}

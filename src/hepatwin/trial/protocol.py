@@ -1,0 +1,239 @@
+"""Trial protocol files (TOML): arms, screening, visits, endpoints, follow-up, dropout, assay noise, AEs.
+
+Validated with pydantic; an error names the field, the value and what was expected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..population.config import Criterion, PopulationConfig
+from ..scenario import Regimen, ScenarioError, Therapy, format_validation_error
+from ..spec.model import Source
+from .defaults import ADVERSE_EVENTS, ASSAY_CV, DROPOUT_PER_YEAR, TRANSPLANT
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+#: events a time-to-event endpoint can count
+TTE_EVENTS = ("death", "decompensation", "transplant", "death_or_transplant")
+#: variables observed at visits with assay noise (LB domain), and the scores computed from them
+LAB_VARIABLES = ("Alb", "PTA", "INR", "Bil", "Cr", "Na", "IL8", "IL6", "TNF", "IL10", "Asc", "HVPG", "CPA")
+SCORE_VARIABLES = ("meld", "meld_na", "meld_3", "child_pugh_points", "albi")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
+
+
+class Sourced(_Strict):
+    """A number with a unit, a plausible range and a source (citation, `calibrated:` or `assumed:`)."""
+
+    value: NonNeg
+    unit: str = "1"
+    low: NonNeg
+    high: NonNeg
+    source: str
+
+    @model_validator(mode="after")
+    def _check(self) -> Sourced:
+        if not self.low <= self.value <= self.high:
+            raise ValueError(f"value {self.value} is outside its range [{self.low}, {self.high}]")
+        if Source.parse(self.source).kind in ("missing", "invalid"):
+            raise ValueError(f"source {self.source!r} is neither a DOI/PMID/URL nor 'calibrated: <target>' nor "
+                             "'assumed: <why>'")
+        return self
+
+
+class Arm(_Strict):
+    """One arm: `n` subjects; either a control arm (background therapy only) or MSC regimens."""
+
+    name: str = Field(min_length=1)
+    n: Annotated[int, Field(ge=1, le=1_000_000)]
+    control: bool = False
+    regimen: list[Regimen] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _regimen(self) -> Arm:
+        if self.control and self.regimen:
+            raise ValueError("a control arm (control = true) takes no [[arm.regimen]]")
+        if not self.control and not self.regimen:
+            raise ValueError("a treated arm needs at least one [[arm.regimen]] (or control = true)")
+        if len({r.cell_source for r in self.regimen}) > 1:
+            raise ValueError("one cell source per arm")
+        return self
+
+    @property
+    def first_dose_day(self) -> float | None:
+        return min(r.days[0] for r in self.regimen) if self.regimen else None
+
+
+class Visits(_Strict):
+    """Scheduled visit days (day 0 = baseline) and the +/- window around each later visit."""
+
+    days: list[NonNeg] = Field(min_length=2)
+    window_days: Annotated[int, Field(ge=0, le=60)] = 0
+
+    @field_validator("days")
+    @classmethod
+    def _order(cls, v: list[float]) -> list[float]:
+        if v[0] != 0:
+            raise ValueError(f"the first visit must be the baseline, day 0; got day {v[0]}")
+        if any(b <= a for a, b in itertools.pairwise(v)):
+            raise ValueError(f"visit days {v} must be strictly increasing")
+        return v
+
+
+class Endpoint(_Strict):
+    """`value` or `change` (from baseline) of a lab or score at visits, or `time_to_event`."""
+
+    name: str = Field(min_length=1)
+    kind: Literal["value", "change", "time_to_event"]
+    variable: str | None = None
+    event: Literal["death", "decompensation", "transplant", "death_or_transplant"] | None = None
+    visit_day: NonNeg | None = Field(default=None, description="visit of the primary comparison (default: last)")
+    alpha: Annotated[float, Field(gt=0, lt=1)] = 0.05
+
+    @model_validator(mode="after")
+    def _fields(self) -> Endpoint:
+        if self.kind == "time_to_event":
+            if self.event is None:
+                raise ValueError(f"a time_to_event endpoint needs event = one of {', '.join(TTE_EVENTS)}")
+            if self.variable is not None:
+                raise ValueError("a time_to_event endpoint takes event, not variable")
+        else:
+            if self.variable is None:
+                raise ValueError("a value/change endpoint needs variable (a lab or score)")
+            known = (*LAB_VARIABLES, *SCORE_VARIABLES)
+            if self.variable not in known:
+                raise ValueError(f"unknown endpoint variable {self.variable!r}; expected one of {', '.join(known)}")
+        return self
+
+
+class AdverseEventModel(_Strict):
+    """Infusion-related grade 1-2 events and serious events per infusion; disease-related SAEs come from
+    the model's decompensation and death events."""
+
+    grade12_per_infusion: Sourced = Field(default_factory=lambda: Sourced(**ADVERSE_EVENTS["grade12_per_infusion"]))
+    serious_per_infusion: Sourced = Field(default_factory=lambda: Sourced(**ADVERSE_EVENTS["serious_per_infusion"]))
+
+
+class Transplant(_Strict):
+    """Liver transplantation while listed (MELD at or above a threshold), at a constant rate."""
+
+    meld_threshold: Finite = TRANSPLANT["meld_threshold"]
+    rate_per_year: Sourced = Field(default_factory=lambda: Sourced(**TRANSPLANT["rate_per_year"]))
+
+
+class Protocol(_Strict):
+    """A virtual trial."""
+
+    name: str = "trial"
+    description: str = ""
+    reference: str = ""
+    seed: Annotated[int, Field(ge=0)] = 0
+    population: str | PopulationConfig = Field(description="population file (relative to the protocol) or inline")
+    background: list[Therapy] = Field(default_factory=list)
+    inclusion: list[Criterion] = Field(default_factory=list)
+    randomisation: Literal["block", "simple"] = "block"
+    arm: list[Arm] = Field(min_length=1)
+    visits: Visits
+    endpoint: list[Endpoint] = Field(default_factory=list)
+    follow_up_days: Annotated[float, Field(gt=0, le=3660, allow_inf_nan=False)] = 365.0
+    dropout_per_year: Sourced = Field(default_factory=lambda: Sourced(**DROPOUT_PER_YEAR))
+    assay_cv: dict[str, Sourced] = Field(default_factory=dict)
+    adverse_events: AdverseEventModel = Field(default_factory=AdverseEventModel)
+    transplant: Transplant = Field(default_factory=Transplant)
+
+    @field_validator("assay_cv")
+    @classmethod
+    def _cv(cls, v: dict[str, Sourced]) -> dict[str, Sourced]:
+        for name in v:
+            if name not in LAB_VARIABLES:
+                raise ValueError(f"unknown lab {name!r}; expected one of {', '.join(LAB_VARIABLES)}")
+        return {**{k: Sourced(**d) for k, d in ASSAY_CV.items()}, **v}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Protocol:
+        names = [a.name for a in self.arm]
+        if len(set(names)) != len(names):
+            raise ValueError(f"arm names must be unique; got {names}")
+        last = self.visits.days[-1]
+        if last > self.follow_up_days:
+            raise ValueError(f"last visit day {last} is after follow_up_days {self.follow_up_days}")
+        for i, arm in enumerate(self.arm):
+            first = arm.first_dose_day
+            if first is None:
+                continue
+            early = [d for d in self.visits.days[1:] if d <= first]
+            if early:
+                raise ValueError(f"visit day {early[0]:g} is not after the first infusion (day {first:g}) of "
+                                 f"arm[{i}] {arm.name!r}; post-baseline visits must follow the first dose")
+            late = max(r.days[-1] for r in arm.regimen)
+            if late > self.follow_up_days:
+                raise ValueError(f"arm[{i}] {arm.name!r} infuses on day {late:g}, after follow_up_days")
+        for e in self.endpoint:
+            if e.visit_day is not None and e.visit_day not in self.visits.days:
+                raise ValueError(f"endpoint {e.name!r}: visit_day {e.visit_day:g} is not a scheduled visit "
+                                 f"({self.visits.days})")
+        return self
+
+    @property
+    def n_total(self) -> int:
+        return sum(a.n for a in self.arm)
+
+    @property
+    def control_arm(self) -> Arm | None:
+        return next((a for a in self.arm if a.control), None)
+
+    def digest(self) -> str:
+        """SHA-256 of the canonical JSON form (used in manifests)."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+
+def parse_protocol(data: dict, source: str = "<protocol>", base_dir: Path | None = None) -> tuple[Protocol,
+                                                                                                  PopulationConfig]:
+    """Validate a protocol dictionary and resolve its population; ScenarioError on any problem."""
+    from ..population.config import load_population
+
+    try:
+        protocol = Protocol.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(format_validation_error(err, source)) from None
+    if isinstance(protocol.population, PopulationConfig):
+        pop = protocol.population
+    else:
+        path = Path(protocol.population)
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        pop = load_population(path)
+    if protocol.background:
+        pop = pop.model_copy(update={"therapy": protocol.background})
+        for i, t in enumerate(protocol.background):
+            from ..model import ETIOLOGIES
+
+            kind = ETIOLOGIES[pop.etiology][2]
+            if t.kind != kind:
+                raise ScenarioError(f"{source}: background[{i}].kind = {t.kind!r}: does not treat {pop.etiology}; "
+                                    f"expected {kind!r}")
+    return protocol, pop
+
+
+def load_protocol(path: str | Path) -> tuple[Protocol, PopulationConfig]:
+    """Read and validate a protocol TOML file and the population it names."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScenarioError(f"cannot read protocol {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    return parse_protocol(data, str(path), path.parent)

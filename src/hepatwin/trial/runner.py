@@ -1,0 +1,363 @@
+"""Run virtual trials: screen a virtual population, randomise, simulate, observe, record events.
+
+Randomness is explicit and independent of batching: the screening pool of a trial with N subjects
+comes from population seed ``SeedSequence([seed, N])``; replicate r takes the next N accepted
+candidates in id order; randomisation of replicate r uses ``SeedSequence(seed, spawn_key=(N, r, 0))``
+and subject j of replicate r draws its assay noise, visit windows, event thresholds, dropout and
+adverse events from ``SeedSequence(seed, spawn_key=(N, r, 1, j))``. So replicate 0 of a power run
+is the trial `hepatwin trial run` gives for the same seed and size, and the results do not depend
+on the chunk size or the number of threads.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..clinical import albi, child_pugh_points, meld, meld_3, meld_na
+from ..engine import Event
+from ..engine.batched import STATUS_NAMES, compile_batched, solve_batch
+from ..engine.codegen import compile_model
+from ..model import CELL_SOURCES, build_model
+from ..population.config import PopulationConfig
+from ..population.generate import generate, patient_parameters
+from ..simulate import regimen_events
+from .protocol import LAB_VARIABLES, SCORE_VARIABLES, Protocol
+
+YEAR = 365.25
+#: model outputs needed on the daily grid (labs at visits, grades for scores, MELD for listing)
+_GRID_VARS = (*LAB_VARIABLES, "Bil_mgdl", "Cr_mgdl", "ascites_grade", "he_grade", "CH_death", "CH_decomp")
+
+
+@dataclass
+class TrialResult:
+    """Subjects, observations and events of one or more replicate trials (column `replicate`)."""
+
+    protocol: Protocol
+    population: PopulationConfig
+    seed: int
+    subjects: pd.DataFrame
+    labs: pd.DataFrame
+    adverse_events: pd.DataFrame
+    exposure: pd.DataFrame
+    consort: pd.DataFrame
+    screening: pd.DataFrame
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def replicates(self) -> int:
+        return int(self.consort.shape[0])
+
+    def replicate(self, r: int) -> TrialResult:
+        """The tables of replicate `r` only."""
+        def pick(df):
+            return (df[df["replicate"] == r].reset_index(drop=True))
+        return TrialResult(self.protocol, self.population, self.seed, pick(self.subjects), pick(self.labs),
+                           pick(self.adverse_events), pick(self.exposure), pick(self.consort),
+                           pick(self.screening), self.timings)
+
+
+def pool_seed(seed: int, n_total: int) -> int:
+    """Population seed of the screening pool for trials of `n_total` subjects."""
+    return int(np.random.SeedSequence([seed, n_total]).generate_state(1)[0])
+
+
+def run_trial(protocol: Protocol, population: PopulationConfig, *, seed: int | None = None, replicates: int = 1,
+              n_per_arm: int | None = None, chunk: int = 1000, progress=None) -> TrialResult:
+    """Screen, randomise, simulate and observe `replicates` independent trials of the protocol.
+
+    `n_per_arm` overrides every arm's size (power analysis). `progress(stage, done, total)` is
+    called as work proceeds.
+    """
+    seed = protocol.seed if seed is None else seed
+    sizes = [a.n if n_per_arm is None else n_per_arm for a in protocol.arm]
+    n_total = sum(sizes)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    cfg = population.model_copy(update={
+        "seed": pool_seed(seed, n_total), "targets": {},
+        "criteria": [*population.criteria, *protocol.inclusion],
+    })
+    pool = generate(cfg, n_total * replicates, chunk=min(2000, max(200, 2 * n_total)),
+                    progress=(lambda s, a: progress("screening", a, n_total * replicates)) if progress else None)
+    if int(pool.candidates["accepted"].sum()) < n_total * replicates:
+        raise RuntimeError(f"screening found only {int(pool.candidates['accepted'].sum())} eligible patients "
+                           f"among {len(pool.candidates)} candidates; {n_total * replicates} needed "
+                           f"(raise max_candidates_per_patient or relax the criteria)")
+    timings["screening_s"] = time.perf_counter() - t0
+
+    cand = pool.candidates
+    acc_pos = np.flatnonzero(cand["accepted"].to_numpy())
+    consort_rows, screening_rows, enrolled = [], [], []
+    for r in range(replicates):
+        first = 0 if r == 0 else acc_pos[r * n_total - 1] + 1
+        last = acc_pos[(r + 1) * n_total - 1]
+        block = cand.iloc[first:last + 1]
+        rej = block.loc[~block["accepted"], "rejected_by"].value_counts()
+        for reason, count in rej.items():
+            screening_rows.append({"replicate": r, "reason": reason, "n": int(count)})
+        part = block[block["accepted"]].copy()
+        part["replicate"] = r
+        part["subject_index"] = np.arange(n_total)
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(n_total, r, 0)))
+        part["arm_index"] = randomise(sizes, protocol.randomisation, rng)
+        enrolled.append(part)
+        consort_rows.append({"replicate": r, "screened": len(block), "excluded": int((~block["accepted"]).sum()),
+                             "enrolled": n_total})
+    subjects = pd.concat(enrolled, ignore_index=True)
+
+    t1 = time.perf_counter()
+    outcome = _simulate(protocol, cfg, subjects, seed, n_total, chunk, progress)
+    timings["simulation_s"] = time.perf_counter() - t1
+    subjects, labs, ae, ex = outcome
+    consort = pd.DataFrame(consort_rows)
+    for key, col in (("randomised", None), ("completed", "completed"), ("died", "died_in_follow_up"),
+                     ("dropped_out", "dropped_out"), ("transplanted", "transplanted")):
+        if col is None:
+            continue
+        consort[key] = subjects.groupby("replicate")[col].sum().reindex(consort["replicate"]).to_numpy()
+    for k, arm in enumerate(protocol.arm):
+        consort[f"arm_{arm.name}"] = (subjects[subjects["arm_index"] == k].groupby("replicate").size()
+                                      .reindex(consort["replicate"], fill_value=0).to_numpy())
+    timings["total_s"] = time.perf_counter() - t0
+    return TrialResult(protocol, population, seed, subjects, labs, ae, ex, consort,
+                       pd.DataFrame(screening_rows, columns=["replicate", "reason", "n"]), timings)
+
+
+def randomise(sizes: list[int], method: str, rng: np.random.Generator) -> np.ndarray:
+    """Arm index per enrolment position with exactly `sizes[k]` subjects in arm k.
+
+    "block": permuted blocks in the allocation ratio (sizes divided by their gcd), the last block
+    truncated to the sizes; "simple": a random permutation of the whole allocation list.
+    """
+    sizes = [int(s) for s in sizes]
+    if method == "simple":
+        return rng.permutation(np.repeat(np.arange(len(sizes)), sizes))
+    g = math.gcd(*sizes)
+    ratio = [s // g for s in sizes]
+    out: list[int] = []
+    left = list(sizes)
+    while sum(left):
+        block = np.repeat(np.arange(len(sizes)), [min(r, lft) for r, lft in zip(ratio, left, strict=True)])
+        block = rng.permutation(block)
+        for k in block:
+            left[k] -= 1
+        out.extend(block.tolist())
+    return np.asarray(out, dtype=np.int64)
+
+
+def _simulate(protocol: Protocol, cfg: PopulationConfig, subjects: pd.DataFrame, seed: int, n_total: int,
+              chunk: int, progress):
+    spec = build_model()
+    model = compile_model(spec)
+    bm = compile_batched(spec)
+    fu = float(protocol.follow_up_days)
+    t_out = np.arange(0.0, math.floor(fu) + 1.0)
+    grid_days = t_out.size
+    state_idx = {n: i for i, n in enumerate(model.state_names)}
+    derived_idx = {n: i for i, n in enumerate(model.derived_names)}
+    ctl_on = any(t.start_day <= 0 for t in cfg.therapy)
+    later = sorted(t.start_day for t in cfg.therapy if t.start_day > 0)
+    n = len(subjects)
+    draws = [_subject_draws(protocol, seed, n_total, int(r), int(j), grid_days)
+             for r, j in zip(subjects["replicate"], subjects["subject_index"], strict=True)]
+
+    subj_rows, lab_frames, ae_rows, ex_rows = [], [], [], []
+    done = 0
+    for start in range(0, n, chunk):
+        part = subjects.iloc[start:start + chunk]
+        m = len(part)
+        P, _ = patient_parameters(cfg, part, spec, model)
+        P[:, model.param_index("hz_on")] = 1.0
+        P[:, model.param_index("ctl")] = 1.0 if ctl_on else 0.0
+        events = []
+        for j, (_, row) in enumerate(part.iterrows()):
+            arm = protocol.arm[int(row["arm_index"])]
+            if arm.regimen:
+                P[j, model.param_index(CELL_SOURCES[arm.regimen[0].cell_source])] = 1.0
+            values = dict(zip(model.param_names, P[j], strict=True))
+            evs = [Event(d, set={"ctl": 1.0}, label="start background therapy") for d in later]
+            for reg in arm.regimen:
+                evs += regimen_events(spec, reg, float(row["weight_kg"]), values)
+            events.append(evs)
+        y0 = part[model.state_names].to_numpy(dtype=float)
+        sol = solve_batch(bm, y0, P, np.zeros(m), t_out, events)
+        ys = np.transpose(sol.y, (1, 0, 2))
+        ok = np.all(np.isfinite(ys), axis=(0, 2))
+        derived = model.derived(np.nan_to_num(ys), P.T[:, :, None])
+        grid = {v: (ys[state_idx[v]] if v in state_idx else derived[derived_idx[v]]) for v in _GRID_VARS}
+        grid_meld = np.asarray(meld(grid["Bil_mgdl"], grid["INR"], grid["Cr_mgdl"]), dtype=float)
+        st = [STATUS_NAMES[int(x)] if ok[j] else "non_finite" for j, x in enumerate(sol.status)]
+        subj, labs, aes, exs = _observe(protocol, part, draws[start:start + m], grid, grid_meld, t_out, st)
+        subj_rows += subj
+        lab_frames.append(labs)
+        ae_rows += aes
+        ex_rows += exs
+        done += m
+        if progress:
+            progress("simulation", done, n)
+    subj = pd.DataFrame(subj_rows)
+    labs = pd.concat(lab_frames, ignore_index=True) if lab_frames else pd.DataFrame()
+    ae = pd.DataFrame(ae_rows, columns=["replicate", "usubjid", "arm", "term", "grade", "serious", "related",
+                                        "day"])
+    ex = pd.DataFrame(ex_rows, columns=["replicate", "usubjid", "arm", "treatment", "dose_cells", "dose_unit",
+                                        "route", "day", "volume_ml"])
+    return subj, labs, ae, ex
+
+
+@dataclass
+class _Draws:
+    visit_offsets: np.ndarray
+    noise: np.ndarray            # visits x labs, standard normal
+    e_death: float
+    e_decomp: float
+    e_transplant: float
+    t_dropout: float
+    u_ae: np.ndarray              # infusions x 2 uniforms (grade 1-2, serious)
+
+
+def _subject_draws(protocol: Protocol, seed: int, n_total: int, r: int, j: int, grid_days: int) -> _Draws:
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(n_total, r, 1, j)))
+    n_vis = len(protocol.visits.days)
+    w = protocol.visits.window_days
+    offsets = rng.integers(-w, w + 1, size=n_vis) if w else np.zeros(n_vis, dtype=np.int64)
+    offsets[0] = 0
+    noise = rng.standard_normal((n_vis, len(LAB_VARIABLES)))
+    e = rng.exponential(1.0, size=3)
+    rate = protocol.dropout_per_year.value / YEAR
+    t_drop = rng.exponential(1.0 / rate) if rate > 0 else math.inf
+    n_inf = max((sum(len(r.days) for r in a.regimen) for a in protocol.arm), default=0)
+    u_ae = rng.random((max(n_inf, 1), 2))
+    return _Draws(offsets, noise, float(e[0]), float(e[1]), float(e[2]), float(t_drop), u_ae)
+
+
+def _first_crossing(t: np.ndarray, cum: np.ndarray, level: float) -> float:
+    """First time the non-decreasing cumulative hazard reaches `level` (linear in between), else inf."""
+    k = int(np.searchsorted(cum, level, side="left"))
+    if k >= cum.size:
+        return math.inf
+    if k == 0:
+        return float(t[0])
+    c0, c1 = cum[k - 1], cum[k]
+    return float(t[k - 1] + (t[k] - t[k - 1]) * (level - c0) / max(c1 - c0, 1e-300))
+
+
+def _observe(protocol: Protocol, part: pd.DataFrame, draws: list[_Draws], grid: dict, grid_meld: np.ndarray,
+             t: np.ndarray, status: list[str]):
+    """Event times, disposition, observed labs at visits, exposure and adverse events of a chunk."""
+    fu = float(protocol.follow_up_days)
+    last_visit = protocol.visits.days[-1]
+    tx_rate = protocol.transplant.rate_per_year.value / YEAR
+    listed = grid_meld >= protocol.transplant.meld_threshold
+    cum_tx = np.concatenate([np.zeros((len(part), 1)), np.cumsum(listed[:, :-1] * tx_rate * np.diff(t), axis=1)],
+                            axis=1)
+    m = len(part)
+    subjects = []
+    for j in range(m):
+        row = part.iloc[j]
+        d = draws[j]
+        r = int(row["replicate"])
+        arm = protocol.arm[int(row["arm_index"])]
+        t_death = _first_crossing(t, np.maximum.accumulate(grid["CH_death"][j]), d.e_death)
+        t_decomp = _first_crossing(t, np.maximum.accumulate(grid["CH_decomp"][j]), d.e_decomp)
+        t_tx = _first_crossing(t, cum_tx[j], d.e_transplant) if tx_rate > 0 else math.inf
+        end = 0.0 if status[j] != "ok" else min(t_death, t_tx, d.t_dropout, fu)
+        reason = ("solver failure" if status[j] != "ok" else "death" if end == t_death else
+                  "transplant" if end == t_tx else "dropout" if end == d.t_dropout else "end of follow-up")
+        subjects.append({
+            "replicate": r, "usubjid": f"R{r:04d}-{int(row['subject_index']) + 1:04d}",
+            "subject_index": int(row["subject_index"]), "patient_id": int(row["patient_id"]),
+            "arm_index": int(row["arm_index"]), "arm": arm.name, "control": arm.control,
+            "age": float(row["age_years"]), "sex": "F" if bool(row["female"]) else "M",
+            "weight_kg": float(row["weight_kg"]), "engine_status": status[j], "end_day": end, "end_reason": reason,
+            "died_in_follow_up": reason == "death",
+            "death_day": t_death if reason == "death" else math.nan,
+            "decompensation_day": t_decomp if t_decomp <= end else math.nan,
+            "transplanted": reason == "transplant", "transplant_day": t_tx if reason == "transplant" else math.nan,
+            "dropped_out": reason == "dropout",
+            "completed": end > last_visit or reason == "end of follow-up",
+        })
+    labs = _visit_labs(protocol, part, draws, grid, subjects)
+    ae, ex = [], []
+    p12 = protocol.adverse_events.grade12_per_infusion.value
+    psae = protocol.adverse_events.serious_per_infusion.value
+    for j, s in enumerate(subjects):
+        arm = protocol.arm[s["arm_index"]]
+        key = (s["replicate"], s["usubjid"], arm.name)
+        k = 0
+        for reg in arm.regimen:
+            cells = reg.dose * (s["weight_kg"] if reg.dose_unit == "cells/kg" else 1.0)
+            for day in reg.days:
+                if day > s["end_day"]:  # only infusions given while in the study
+                    break
+                ex.append((*key, f"{reg.cell_source} MSC", cells, "cells", reg.route, float(day),
+                           reg.volume_ml or math.nan))
+                if draws[j].u_ae[k, 0] < p12:
+                    ae.append((*key, "infusion-related reaction (fever)", 1, False, True, float(day)))
+                if draws[j].u_ae[k, 1] < psae:
+                    ae.append((*key, "serious infusion-related event", 3, True, True, float(day)))
+                k += 1
+        # disease-related serious events during the visit period
+        if s["decompensation_day"] <= last_visit:
+            ae.append((*key, "hepatic decompensation", 3, True, False, s["decompensation_day"]))
+        if s["died_in_follow_up"] and s["death_day"] <= last_visit:
+            ae.append((*key, "death", 5, True, False, s["death_day"]))
+    return subjects, labs, ae, ex
+
+
+def _visit_labs(protocol: Protocol, part: pd.DataFrame, draws: list[_Draws], grid: dict,
+                subjects: list[dict]) -> pd.DataFrame:
+    """Labs at each attended visit with multiplicative log-normal noise; scores from the observed labs."""
+    fu = math.floor(float(protocol.follow_up_days))
+    nominal = np.asarray(protocol.visits.days, dtype=float)
+    m, n_vis = len(part), nominal.size
+    days = np.empty((m, n_vis))
+    for j, d in enumerate(draws):  # nominal day + window offset, kept inside (previous visit, follow-up]
+        prev = -1.0
+        for v in range(n_vis):
+            prev = days[j, v] = min(max(nominal[v] + d.visit_offsets[v], prev + 1), fu)
+    end = np.array([s["end_day"] for s in subjects])
+    full = np.array([s["end_reason"] == "end of follow-up" for s in subjects])
+    attended = (days < end[:, None]) | ((days == end[:, None]) & full[:, None])
+    attended = np.cumprod(attended, axis=1).astype(bool)  # no visit after a missed one (left the study)
+    rows_j, rows_v = np.nonzero(attended)
+    k = days[rows_j, rows_v].astype(np.int64)
+    noise = np.stack([d.noise for d in draws])[rows_j, rows_v]  # rows x labs
+    obs, true = {}, {}
+    for i, lab in enumerate(LAB_VARIABLES):
+        true[lab] = grid[lab][rows_j, k]
+        sigma = math.sqrt(math.log1p(protocol.assay_cv[lab].value ** 2))
+        obs[lab] = true[lab] * np.exp(sigma * noise[:, i] - 0.5 * sigma * sigma)
+    female = part["female"].to_numpy(dtype=bool)[rows_j]
+    asc = grid["ascites_grade"][rows_j, k].astype(int)
+    he = grid["he_grade"][rows_j, k].astype(int)
+    for src in (obs, true):
+        if rows_j.size == 0:
+            for name in SCORE_VARIABLES:
+                src[name] = np.empty(0)
+            continue
+        bil, cr = src["Bil"] / 17.104, src["Cr"] / 88.42
+        src["meld"] = np.asarray(meld(bil, src["INR"], cr), dtype=float)
+        src["meld_na"] = np.asarray(meld_na(bil, src["INR"], cr, src["Na"]), dtype=float)
+        src["meld_3"] = np.asarray(meld_3(bil, src["INR"], cr, src["Na"], src["Alb"] / 10.0, female), dtype=float)
+        src["child_pugh_points"] = np.asarray(child_pugh_points(bil, src["Alb"] / 10.0, src["INR"], asc, he),
+                                              dtype=float)
+        src["albi"] = np.asarray(albi(src["Bil"], src["Alb"]), dtype=float)
+    names = (*LAB_VARIABLES, *SCORE_VARIABLES)
+    n_rows, n_names = rows_j.size, len(names)
+    usub = np.array([s["usubjid"] for s in subjects], dtype=object)
+    arms = np.array([s["arm"] for s in subjects], dtype=object)
+    reps = np.array([s["replicate"] for s in subjects])
+    return pd.DataFrame({
+        "replicate": np.repeat(reps[rows_j], n_names), "usubjid": np.repeat(usub[rows_j], n_names),
+        "arm": np.repeat(arms[rows_j], n_names), "visit": np.repeat(rows_v, n_names),
+        "visit_day": np.repeat(nominal[rows_v], n_names), "day": np.repeat(days[rows_j, rows_v], n_names),
+        "variable": np.tile(np.array(names, dtype=object), n_rows),
+        "value": np.stack([obs[nm] for nm in names], axis=1).reshape(-1) if n_rows else np.empty(0),
+        "true_value": np.stack([true[nm] for nm in names], axis=1).reshape(-1) if n_rows else np.empty(0),
+    })
