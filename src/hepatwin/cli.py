@@ -432,6 +432,84 @@ def trial_power(
 
 
 @app.command()
+def validate(
+    as_json: Annotated[bool, typer.Option("--json", help="print the rows as a JSON list")] = False,
+    replicates: Annotated[int, typer.Option(min=2, help="replicate virtual trials per trial row")] = 100,
+    cohort_n: Annotated[int, typer.Option(min=20, help="virtual patients in the natural-history cohort")] = 2000,
+    examples: Annotated[Path, typer.Option(help="folder holding trials/ and populations/")] = Path("examples"),
+    seed: Annotated[int | None, typer.Option(min=0, help="override the trial protocols' seeds")] = None,
+) -> None:
+    """Run every published finding against the model: published vs simulated, interval, tolerance, PASS/FAIL."""
+    from .calibrate import FITTED
+    from .calibrate import validate as run_validation
+
+    with _progress() as progress:
+        task = progress.add_task("validation", total=3)
+        try:
+            rows = run_validation(examples, replicates=replicates, cohort_n=cohort_n, seed=seed,
+                                  progress=lambda done, total: progress.update(task, completed=done))
+        except FileNotFoundError as exc:
+            raise UserError(str(exc)) from None
+    if as_json:
+        print(json.dumps([r.as_dict() for r in rows], indent=2))
+        return
+    table = Table(title=f"Validation ({replicates} replicate trials; natural-history cohort of {cohort_n})")
+    for col in ("id", "finding", "published", "simulated", "interval", "tolerance", "result"):
+        table.add_column(col, overflow="fold")
+
+    def fmt(v) -> str:
+        if v is None or (isinstance(v, float) and v != v):
+            return "–"
+        return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+    for r in rows:
+        mark = "[green]PASS[/green]" if r.passed else "[red]FAIL[/red]"
+        table.add_row(r.id + (" (fitted)" if r.id in FITTED else ""), r.finding, fmt(r.published), fmt(r.simulated),
+                      "–" if r.interval[0] is None else f"{fmt(r.interval[0])} to {fmt(r.interval[1])}",
+                      r.tolerance, mark)
+    out_console.print(table)
+    n_pass = sum(r.passed for r in rows)
+    out_console.print(f"{n_pass} of {len(rows)} findings pass; rows marked (fitted) were used to set parameters.")
+
+
+@app.command()
+def calibrate(
+    protocol: Annotated[Path, typer.Option(help="reference trial protocol")] = Path(
+        "examples/trials/zhongnan2024.toml"),
+    replicates: Annotated[int, typer.Option(min=2, help="replicate trials per objective evaluation")] = 40,
+    maxiter: Annotated[int, typer.Option(min=1, help="objective evaluations of the optimiser")] = 60,
+    write: Annotated[bool, typer.Option("--write", help="store the fitted values in the model's calibration file")
+                     ] = False,
+    seed: Annotated[int | None, typer.Option(min=0, help="override the protocol's seed")] = None,
+) -> None:
+    """Fit the MSC effect parameters (strengths, effect half-life, dose-response) to the reference trial."""
+    from .calibrate.fit import calibrate as run_calibration
+    from .calibrate.fit import write_calibration
+
+    proto_path = protocol
+    if not proto_path.exists():
+        raise UserError(f"protocol {proto_path} not found")
+    with _progress() as progress:
+        task = progress.add_task("calibrating", total=maxiter)
+        res = run_calibration(proto_path, replicates=replicates, maxiter=maxiter, seed=seed,
+                              progress=lambda k, total, loss: progress.update(
+                                  task, completed=min(k, total), description=f"loss {loss:.4g}"))
+    table = Table(title=f"Calibration: loss {res.loss_start:.4g} -> {res.loss_fitted:.4g} "
+                        f"({res.evaluations} evaluations, {res.seconds:.0f} s)")
+    for col in ("parameter", "start", "fitted"):
+        table.add_column(col)
+    for name in res.fitted:
+        table.add_row(name, f"{res.start[name]:.4g}", f"{res.fitted[name]:.4g}")
+    out_console.print(table)
+    for k in res.margins_fitted:
+        out_console.print(f"  {k}: margin {res.margins_start[k]:+.2f} -> {res.margins_fitted[k]:+.2f} "
+                          f"(target >= 0.84)")
+    if write:
+        path = write_calibration(res)
+        out_console.print(f"wrote {path}; run `make docs` to refresh the parameter documentation")
+
+
+@app.command()
 def version() -> None:
     """Print the hepatwin version."""
     print(__version__)

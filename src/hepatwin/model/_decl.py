@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from ..spec.model import Derived, Parameter, Process, State
+from .calibration import calibrated_value
 
 
 def P(name: str, value: float, unit: str, lower: float, upper: float, source: str,
       description: str = "", constant: bool = True) -> Parameter:
-    """A parameter row: name, value, unit, plausible range, source, meaning."""
+    """A parameter row: name, value, unit, plausible range, source, meaning.
+
+    For a `calibrated:` parameter, `value` is the starting point and the fitted value stored by
+    `hepatwin calibrate --write` (model/calibration.toml) is used when there is one.
+    """
+    if source.lower().startswith("calibrated:"):
+        value = calibrated_value(name, value)
     return Parameter(name, float(value), unit, float(lower), float(upper), source, description, constant)
 
 

@@ -67,13 +67,19 @@ def pool_seed(seed: int, n_total: int) -> int:
 
 
 def run_trial(protocol: Protocol, population: PopulationConfig, *, seed: int | None = None, replicates: int = 1,
-              n_per_arm: int | None = None, chunk: int = 1000, progress=None) -> TrialResult:
+              n_per_arm: int | None = None, chunk: int = 1000, parameters: dict[str, float] | None = None,
+              progress=None) -> TrialResult:
     """Screen, randomise, simulate and observe `replicates` independent trials of the protocol.
 
-    `n_per_arm` overrides every arm's size (power analysis). `progress(stage, done, total)` is
-    called as work proceeds.
+    `n_per_arm` overrides every arm's size (power analysis); `parameters` overrides model parameter
+    values for every subject from day 0 (screening uses the model's own values).
+    `progress(stage, done, total)` is called as work proceeds.
     """
     seed = protocol.seed if seed is None else seed
+    known = build_model().parameters
+    for name in parameters or {}:
+        if name not in known:
+            raise ValueError(f"unknown parameter {name!r} in parameter overrides")
     sizes = [a.n if n_per_arm is None else n_per_arm for a in protocol.arm]
     n_total = sum(sizes)
     timings: dict[str, float] = {}
@@ -112,7 +118,7 @@ def run_trial(protocol: Protocol, population: PopulationConfig, *, seed: int | N
     subjects = pd.concat(enrolled, ignore_index=True)
 
     t1 = time.perf_counter()
-    outcome = _simulate(protocol, cfg, subjects, seed, n_total, chunk, progress)
+    outcome = _simulate(protocol, cfg, subjects, seed, n_total, chunk, parameters or {}, progress)
     timings["simulation_s"] = time.perf_counter() - t1
     subjects, labs, ae, ex = outcome
     consort = pd.DataFrame(consort_rows)
@@ -152,7 +158,7 @@ def randomise(sizes: list[int], method: str, rng: np.random.Generator) -> np.nda
 
 
 def _simulate(protocol: Protocol, cfg: PopulationConfig, subjects: pd.DataFrame, seed: int, n_total: int,
-              chunk: int, progress):
+              chunk: int, overrides: dict[str, float], progress):
     spec = build_model()
     model = compile_model(spec)
     bm = compile_batched(spec)
@@ -175,6 +181,8 @@ def _simulate(protocol: Protocol, cfg: PopulationConfig, subjects: pd.DataFrame,
         P, _ = patient_parameters(cfg, part, spec, model)
         P[:, model.param_index("hz_on")] = 1.0
         P[:, model.param_index("ctl")] = 1.0 if ctl_on else 0.0
+        for name, value in overrides.items():
+            P[:, model.param_index(name)] = value
         events = []
         for j, (_, row) in enumerate(part.iterrows()):
             arm = protocol.arm[int(row["arm_index"])]
