@@ -18,7 +18,8 @@ demo: $(STAMP)
 		examples/scenarios/hbv_decompensated_untreated.toml \
 		examples/scenarios/hbv_decompensated_msc.toml \
 		--out $(DEMO_OUT)
-	@echo "Open $(DEMO_OUT)/report.html in a browser."
+	$(VENV)/bin/hepatwin trial run examples/trials/zhongnan2024.toml --out $(DEMO_OUT)/trial
+	@echo "Open $(DEMO_OUT)/report.html and $(DEMO_OUT)/trial/report.html in a browser."
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check src tests

@@ -37,14 +37,15 @@ def _save(fig, path: Path) -> str:
     return base64.b64encode(data).decode()
 
 
-def _trajectories(visits: pd.DataFrame, params: list[str], change: bool, path: Path) -> str:
+def _trajectories(visits: pd.DataFrame, params: list[str], change: bool, path: Path, arms: list[str]) -> str:
     n = len(params)
     cols = min(3, n)
     rows = math.ceil(n / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.3 * rows), squeeze=False)
     for ax, p in zip(axes.flat, params, strict=False):
         d = visits[visits["param"] == p]
-        for arm, g in d.groupby("arm", sort=False):
+        for arm in arms:
+            g = d[d["arm"] == arm]
             m, lo, hi = (("chg_mean", "chg_ci_low", "chg_ci_high") if change else ("mean", "ci_low", "ci_high"))
             ax.plot(g["visit_day"], g[m], marker="o", label=str(arm))
             ax.fill_between(g["visit_day"], g[lo], g[hi], alpha=0.15)
@@ -111,10 +112,11 @@ def trial_report(protocol, analysis: dict[str, pd.DataFrame], consort: pd.DataFr
     out = Path(out_dir)
     figs = []
     params = list(dict.fromkeys(analysis["visits"]["param"]))
+    order = [a.name for a in protocol.arm]
     figs.append({"title": "Labs and scores by arm (mean, 95% CI)",
-                 "data": _trajectories(analysis["visits"], params, False, out / "figures" / "labs.png")})
+                 "data": _trajectories(analysis["visits"], params, False, out / "figures" / "labs.png", order)})
     figs.append({"title": "Change from baseline by arm (mean, 95% CI)",
-                 "data": _trajectories(analysis["visits"], params, True, out / "figures" / "change.png")})
+                 "data": _trajectories(analysis["visits"], params, True, out / "figures" / "change.png", order)})
     for e in protocol.endpoint:
         if e.kind == "time_to_event":
             code, label = TTE_PARAMS[e.event]
