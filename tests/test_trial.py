@@ -76,6 +76,7 @@ def _toml(d: dict) -> str:
      ["assay_cv.Alb", "neither a DOI"]),
     ({"follow_up_days": 100}, ["last visit day 113", "follow_up_days 100"]),
     ({"population": "does/not/exist.toml"}, ["cannot read population file", "exist.toml"]),
+    ({"inclusion": [{"name": "x", "variable": "albumin", "op": ">", "value": 1}]}, ["inclusion", "albumin"]),
 ])
 def test_protocol_errors_name_field_value_and_expectation(change, words):
     with pytest.raises(ScenarioError) as exc:

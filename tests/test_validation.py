@@ -21,11 +21,24 @@ KEYS = {"id", "source", "published", "simulated", "interval", "tolerance", "pass
 
 
 @pytest.fixture(scope="module")
-def rows_json():
+def validation_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("validation")
+
+
+@pytest.fixture(scope="module")
+def rows_json(validation_dir):
     res = CliRunner().invoke(app, ["validate", "--json", "--replicates", "4", "--cohort-n", "150",
-                                   "--examples", str(EXAMPLES)])
+                                   "--examples", str(EXAMPLES), "--out", str(validation_dir)])
     assert res.exit_code == 0, res.output
     return json.loads(res.output)
+
+
+def test_validate_out_writes_table_and_manifest(rows_json, validation_dir):
+    saved = json.loads((validation_dir / "validation.json").read_text())
+    assert [r["id"] for r in saved] == [r["id"] for r in rows_json]
+    man = json.loads((validation_dir / "manifest.json").read_text())
+    assert man["kind"] == "validation" and man["rows"] == len(rows_json)
+    assert man["passed"] == sum(r["passed"] for r in rows_json)
 
 
 def test_validate_json_has_exactly_the_contract_keys(rows_json):

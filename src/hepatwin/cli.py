@@ -438,6 +438,7 @@ def validate(
     cohort_n: Annotated[int, typer.Option(min=20, help="virtual patients in the natural-history cohort")] = 2000,
     examples: Annotated[Path, typer.Option(help="folder holding trials/ and populations/")] = Path("examples"),
     seed: Annotated[int | None, typer.Option(min=0, help="override the trial protocols' seeds")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="also write validation.json/.csv and a manifest")] = None,
 ) -> None:
     """Run every published finding against the model: published vs simulated, interval, tolerance, PASS/FAIL."""
     from .calibrate import FITTED
@@ -450,6 +451,21 @@ def validate(
                                   progress=lambda done, total: progress.update(task, completed=done))
         except FileNotFoundError as exc:
             raise UserError(str(exc)) from None
+    if out is not None:
+        import pandas as pd
+
+        from .io.atomic import atomic_path, write_text
+        from .io.manifest import invalidate, make_manifest, write_manifest
+
+        out.mkdir(parents=True, exist_ok=True)
+        invalidate(out)
+        records = [r.as_dict() | {"finding": r.finding, "fitted": FITTED.get(r.id, "")} for r in rows]
+        write_text(out / "validation.json", json.dumps(records, indent=2) + "\n")
+        with atomic_path(out / "validation.csv") as tmp:
+            pd.DataFrame(records).to_csv(tmp, index=False)
+        write_manifest(out, make_manifest("validation", replicates=replicates, cohort_n=cohort_n, seed=seed,
+                                          examples=str(examples), passed=sum(r.passed for r in rows),
+                                          rows=len(rows)))
     if as_json:
         print(json.dumps([r.as_dict() for r in rows], indent=2))
         return

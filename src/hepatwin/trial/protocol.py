@@ -160,6 +160,20 @@ class Protocol(_Strict):
                 raise ValueError(f"unknown lab {name!r}; expected one of {', '.join(LAB_VARIABLES)}")
         return {**{k: Sourced(**d) for k, d in ASSAY_CV.items()}, **v}
 
+    @field_validator("inclusion")
+    @classmethod
+    def _criteria(cls, v: list[Criterion]) -> list[Criterion]:
+        from ..model import build_model
+        from ..results import SCORES
+
+        spec = build_model()
+        known = set(spec.states) | set(spec.derived) | set(SCORES)
+        for c in v:
+            if c.variable not in known:
+                raise ValueError(f"criterion {c.name!r}: unknown baseline variable {c.variable!r}; expected a state, "
+                                 f"observable or score such as Alb, PTA, meld, child_pugh_points")
+        return v
+
     @model_validator(mode="after")
     def _consistent(self) -> Protocol:
         names = [a.name for a in self.arm]
