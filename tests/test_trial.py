@@ -109,6 +109,18 @@ def test_randomise_gives_exact_arm_sizes(sizes, method):
     assert np.bincount(arms, minlength=len(sizes)).tolist() == sizes
 
 
+def test_a_million_subject_protocol_is_refused_with_a_clear_message(tmp_path):
+    d = small_protocol()
+    path = tmp_path / "huge.toml"
+    text = _toml({k: d[k] for k in ("name", "seed", "population", "follow_up_days")})
+    text += "[[arm]]\nname = 'msc'\nn = 1000000\n[[arm.regimen]]\ndose = 1e8\ndays = [1]\n"
+    text += "[visits]\ndays = [0, 29]\n"
+    path.write_text(text)
+    res = CliRunner().invoke(app, ["trial", "run", str(path), "--out", str(tmp_path / "o")], standalone_mode=False)
+    assert "1,000,000 subjects" in str(res.exception) and "population simulate" in str(res.exception)
+    assert not (tmp_path / "o").exists()
+
+
 def test_block_randomisation_is_balanced_within_blocks():
     arms = randomise([30, 15], "block", np.random.default_rng(1))
     for k in range(0, 45, 3):  # ratio 2:1 -> blocks of 3 with two of arm 0 and one of arm 1
