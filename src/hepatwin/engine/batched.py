@@ -29,7 +29,7 @@ import numpy as np
 from numba import njit, prange
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _hill(x, K, n):
     if x <= 0.0:
         return 0.0
@@ -37,17 +37,17 @@ def _hill(x, K, n):
     return xn / (K ** n + xn)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _step(x, t):
     return 1.0 if x >= t else 0.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _max(a, b):
     return a if a >= b else b
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _min(a, b):
     return a if a <= b else b
 
@@ -84,7 +84,7 @@ _LOADED: dict[str, BatchedModel] = {}
 
 def compile_batched(spec: ModelSpec) -> BatchedModel:
     """Generate (once), import and return the numba engine for `spec`."""
-    body = "@njit(cache=True)\n" + rhs_source(spec, in_place=True) + "\n\n" + SOLVER_SOURCE
+    body = "@njit(cache=True, error_model=\"numpy\")\n" + rhs_source(spec, in_place=True) + "\n\n" + SOLVER_SOURCE
     source = _PRELUDE.format(name=spec.name) + body
     digest = hashlib.sha256(source.encode()).hexdigest()[:16]
     if digest in _LOADED:

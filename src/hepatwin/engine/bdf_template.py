@@ -27,7 +27,7 @@ _ALPHA = (1.0 - _KAPPA) * _GAMMA
 _ERROR_CONST = _KAPPA * _GAMMA + 1.0 / np.arange(1, MAX_ORDER + 2)
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, fastmath=False, error_model="numpy")
 def _norm_scaled(x, scale):
     s = 0.0
     for i in range(x.shape[0]):
@@ -36,7 +36,7 @@ def _norm_scaled(x, scale):
     return math.sqrt(s / x.shape[0])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _lu_factor(A, piv):
     n = A.shape[0]
     for k in range(n):
@@ -64,7 +64,7 @@ def _lu_factor(A, piv):
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _lu_solve(LU, piv, b):
     n = LU.shape[0]
     for k in range(n):
@@ -85,7 +85,7 @@ def _lu_solve(LU, piv, b):
         b[i] = s / LU[i, i]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _jacobian(t, y, p, f0, J, ytmp, ftmp, threshold):
     n = y.shape[0]
     for j in range(n):
@@ -100,7 +100,7 @@ def _jacobian(t, y, p, f0, J, ytmp, ftmp, threshold):
         ytmp[j] = y[j]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _compute_R(order, factor, M):
     for i in range(order + 1):
         for j in range(order + 1):
@@ -112,7 +112,7 @@ def _compute_R(order, factor, M):
             M[i, j] = M[i - 1, j] * (i - 1 - factor * j) / i
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _change_D(D, order, factor, R, U, W):
     """D[:order+1] <- (R U)^T D[:order+1] (SciPy's change_D), with caller-owned workspaces."""
     _compute_R(order, factor, R)
@@ -133,7 +133,7 @@ def _change_D(D, order, factor, R, U, W):
             D[i, s] = W[i, s]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _bdf_segment(t0, t1, y, p, t_eval, out, col0, rtol, atol, counter, max_rhs):
     """Integrate y from t0 to t1 in place; write outputs at t_eval (all in (t0, t1]) into
     out[:, col0 + k]. Returns a status code; counter[0] accumulates rhs evaluations."""
@@ -365,7 +365,7 @@ def _bdf_segment(t0, t1, y, p, t_eval, out, col0, rtol, atol, counter, max_rhs):
     return STATUS_OK
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def solve_one(y0, p0, t_start, t_out, ev_t, ev_add, ev_set_idx, ev_set_val, rtol, atol, max_rhs, out):
     """One patient: segments between events; outputs at an event time are pre-event."""
     n = y0.shape[0]
@@ -416,7 +416,7 @@ def solve_one(y0, p0, t_start, t_out, ev_t, ev_add, ev_set_idx, ev_set_val, rtol
     return STATUS_OK, counter
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def solve_batch(Y0, P, T0, t_out, EV_T, EV_ADD, EV_SET_IDX, EV_SET_VAL, rtol, atol, max_rhs, OUT, STATUS, NRHS):
     """All patients in parallel; each patient is independent (results do not depend on threads)."""
     for k in prange(Y0.shape[0]):
