@@ -1,0 +1,141 @@
+"""Read-outs from the field, as a pathologist would take them from a stained section.
+
+CPA: stained (collagen >= C_stain) area / tissue area, lumens excluded. Septa: stained tissue outside
+the (slightly dilated) portal tracts and central-vein walls. Bridging: one connected stained region
+touching two portal tracts (portal-portal) or a portal tract and a central vein (portal-central).
+Nodules: islands of parenchyma completely ringed by stained tissue. Stage (METAVIR-like) from the
+pattern: F1 portal expansion, F2 septa, F3 frequent bridging, F4 nodules.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from . import kernels as kn
+from .geometry import CV_WALL, PORTAL_STROMA, Geometry
+
+
+def stained(collagen_total: np.ndarray, c_stain: float) -> np.ndarray:
+    return collagen_total >= c_stain
+
+
+def cpa(geom: Geometry, collagen_total: np.ndarray, c_stain: float) -> float:
+    """Collagen proportionate area (%), lumens excluded."""
+    t = geom.tissue
+    return float(100.0 * np.count_nonzero(stained(collagen_total, c_stain) & t) / max(np.count_nonzero(t), 1))
+
+
+def quick_measures(tissue) -> dict[str, float]:
+    """Cheap per-record measures (CPA, hepatocytes, cells) for the time series."""
+    st, g, p = tissue.state, tissue.geom, tissue.p
+    ctot = st.collagen[0] + st.collagen[1]
+    s = tissue.sums
+    n_t = max(s[kn.S_TISSUE], 1.0)
+    n_par = max(s[kn.S_PAR], 1.0)
+    hep = st.cell & 3
+    return {
+        "CPA": cpa(g, ctot, p["C_stain"]),
+        "collagen_mean": float((s[kn.S_CS] + s[kn.S_CX]) / n_t),
+        "hepatocyte_fraction": float(np.count_nonzero((hep != kn.HEP_EMPTY) & g.parenchyma) / n_par),
+        "injured_fraction": float(np.count_nonzero(hep == kn.HEP_INJURED) / n_par),
+        "hsc_activated": float(s[kn.S_HSCA] / n_par),
+        "m1": float(s[kn.S_M1] / n_t), "m2": float(s[kn.S_M2] / n_t),
+        "msc": float(s[kn.S_MSC] / n_t),
+    }
+
+
+def septa_mask(geom: Geometry, stain: np.ndarray, margin: float = 1.5) -> np.ndarray:
+    """Stained tissue outside the portal tracts and central-vein walls (grown by `margin` sites)."""
+    basal = (geom.structure == PORTAL_STROMA) | (geom.structure == CV_WALL)
+    basal_grown = ndimage.distance_transform_edt(~basal) <= margin
+    return stain & geom.parenchyma & ~basal_grown
+
+
+def bridging(geom: Geometry, stain: np.ndarray) -> dict[str, int]:
+    """Count portal tracts and central veins joined by continuous stained tissue."""
+    conn = stain | (geom.structure == PORTAL_STROMA) | (geom.structure == CV_WALL) | ~geom.tissue
+    lab, _ = ndimage.label(conn)
+    pid, cid = geom.portal_id, geom.central_id
+    pp = pc = 0
+    portal_bridged = set()
+    sel = pid >= 0
+    comps_p = {}
+    for comp, p in zip(lab[sel].ravel(), pid[sel].ravel(), strict=True):
+        comps_p.setdefault(int(comp), set()).add(int(p))
+    comps_c = {}
+    sel = cid >= 0
+    for comp, c in zip(lab[sel].ravel(), cid[sel].ravel(), strict=True):
+        comps_c.setdefault(int(comp), set()).add(int(c))
+    for comp, ports in comps_p.items():
+        if len(ports) >= 2:
+            pp += len(ports) - 1
+            portal_bridged |= ports
+        cvs = comps_c.get(comp, set())
+        if cvs:
+            pc += len(cvs)
+            portal_bridged |= ports
+    return {"portal_portal": pp, "portal_central": pc, "portal_tracts_bridged": len(portal_bridged)}
+
+
+def nodules(geom: Geometry, stain: np.ndarray, min_sites: int = 20) -> tuple[int, float]:
+    """(count, fraction of parenchyma) of parenchymal islands fully ringed by scar.
+
+    An island counts if it is smaller than 3 lobules and does not touch the field edge (an open
+    region at the edge cannot be known to be closed)."""
+    # close one- or two-site gaps first: incomplete septa still mark nodules to a pathologist's eye
+    closed = ndimage.binary_closing(stain, structure=np.ones((3, 3), bool), iterations=1)
+    free = geom.parenchyma & ~closed
+    lab, n = ndimage.label(free)
+    if n == 0:
+        return 0, 0.0
+    sizes = np.bincount(lab.ravel())
+    edge = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
+    lobule_sites = 1.5 * np.sqrt(3) * geom.lobule_radius**2
+    ok = (sizes >= min_sites) & (sizes < 3 * lobule_sites)
+    ok[0] = False
+    ok[edge] = False
+    count = int(ok.sum())
+    frac = float(sizes[ok].sum() / max(np.count_nonzero(geom.parenchyma), 1))
+    return count, frac
+
+
+def stage_from_pattern(portal_expansion: float, septa_fraction: float, bridged_fraction: float,
+                       nodule_fraction: float) -> int:
+    """METAVIR-like stage 0-4 from the pattern (thresholds documented in docs/tissue.md)."""
+    if nodule_fraction >= 0.3:
+        return 4
+    if bridged_fraction >= 0.5:
+        return 3
+    if septa_fraction >= 0.01 or bridged_fraction >= 0.1:
+        return 2
+    if portal_expansion >= 1.5:
+        return 1
+    return 0
+
+
+def measure_all(geom: Geometry, state, params: dict[str, float], collagen_total: np.ndarray | None = None) -> dict:
+    """CPA, septa, bridging, nodules and stage of a field."""
+    ctot = collagen_total if collagen_total is not None else state.collagen[0] + state.collagen[1]
+    stain = stained(ctot, params["C_stain"])
+    sep = septa_mask(geom, stain)
+    n_par = max(np.count_nonzero(geom.parenchyma), 1)
+    br = bridging(geom, stain)
+    n_nod, f_nod = nodules(geom, stain)
+    basal = (geom.structure == PORTAL_STROMA) | (geom.structure == CV_WALL)
+    near_portal = (ndimage.distance_transform_edt(geom.structure != PORTAL_STROMA) <= 3) & geom.tissue
+    portal_expansion = float(np.count_nonzero(stain & near_portal) / max(np.count_nonzero(basal & near_portal), 1))
+    septa_fraction = float(np.count_nonzero(sep) / n_par)
+    bridged_fraction = br["portal_tracts_bridged"] / max(geom.n_portal, 1)
+    hep = state.cell & 3
+    return {
+        "CPA": cpa(geom, ctot, params["C_stain"]),
+        "septa_fraction": septa_fraction,
+        "portal_expansion": portal_expansion,
+        **br,
+        "bridged_fraction": bridged_fraction,
+        "nodules": n_nod,
+        "nodule_fraction": f_nod,
+        "stage": stage_from_pattern(portal_expansion, septa_fraction, bridged_fraction, f_nod),
+        "hepatocyte_fraction": float(np.count_nonzero((hep != kn.HEP_EMPTY) & geom.parenchyma) / n_par),
+    }
