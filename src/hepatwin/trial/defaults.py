@@ -5,18 +5,19 @@ A protocol may override any of them; the override must carry its own source.
 
 from __future__ import annotations
 
+_HENRIKSEN = "Henriksen 2014 doi:10.3109/00365513.2014.928940"
+
 #: total observation CV of each lab (analytical and within-subject biological variation combined)
 ASSAY_CV: dict[str, dict] = {
-    "Alb": dict(value=0.035, low=0.02, high=0.08, source="assumed: analytical CV ~1.5-2.5% and within-subject "
-                "biological CV ~2.5-3% for serum albumin (typical biological-variation tables)"),
-    "PTA": dict(value=0.06, low=0.03, high=0.12, source="assumed: prothrombin-time analytical plus within-subject "
-                "CV ~4-6%"),
+    "Alb": dict(value=0.035, low=0.02, high=0.08, source="assumed: analytical CV 0.9% (" + _HENRIKSEN + ") plus within-subject "
+                "biological CV ~3% and day-to-day variation in sick patients"),
+    "PTA": dict(value=0.06, low=0.03, high=0.12, source="assumed: prothrombin time within-subject CV 3.2% (Zengi 2023 "
+                "doi:10.1515/tjb-2023-0155) plus analytical variation and instability in cirrhosis"),
     "INR": dict(value=0.05, low=0.02, high=0.10, source="assumed: INR analytical plus within-subject CV ~4-5%"),
-    "Bil": dict(value=0.20, low=0.10, high=0.35, source="assumed: total bilirubin has high within-subject "
-                "biological variation (~20%) plus analytical CV ~5%"),
-    "Cr": dict(value=0.07, low=0.04, high=0.12, source="assumed: creatinine analytical CV ~3% and within-subject "
-               "CV ~5%"),
-    "Na": dict(value=0.008, low=0.004, high=0.02, source="assumed: sodium analytical and within-subject CV below 1%"),
+    "Bil": dict(value=0.20, low=0.10, high=0.35, source="assumed: analytical CV 3.2% (" + _HENRIKSEN + "); bilirubin has large "
+                "within-subject variation (~20%)"),
+    "Cr": dict(value=0.07, low=0.04, high=0.12, source="assumed: analytical CV 1.3% (" + _HENRIKSEN + ") plus within-subject CV ~5%"),
+    "Na": dict(value=0.008, low=0.004, high=0.02, source="assumed: analytical CV 0.7% (" + _HENRIKSEN + "); within-subject CV ~1%"),
     "IL8": dict(value=0.25, low=0.10, high=0.50, source="assumed: immunoassay CV ~10% and large day-to-day "
                 "variation of circulating cytokines"),
     "IL6": dict(value=0.25, low=0.10, high=0.50, source="assumed: as IL-8"),
@@ -37,8 +38,9 @@ ADVERSE_EVENTS: dict[str, dict] = {
                                  source="calibrated: grade 1-2 adverse events in over 70% of patients after three "
                                         "infusions in the reference trial (doi:10.4240/wjgs.v17.i9.109980)"),
     "serious_per_infusion": dict(value=0.01, low=0.0, high=0.1, unit="1/infusion",
-                                 source="assumed: serious infusion-related events are rare after intravascular MSC "
-                                        "infusion; most serious events in cirrhosis trials are disease-related"),
+                                 source="assumed: serious infusion-related events are rare; meta-analysis of 55 RCTs "
+                                        "found no excess acute infusional toxicity other than fever (Thompson 2020 "
+                                        "doi:10.1016/j.eclinm.2019.100249)"),
 }
 
 TRANSPLANT: dict = {
