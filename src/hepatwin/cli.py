@@ -531,6 +531,42 @@ def version() -> None:
     print(__version__)
 
 
+# --------------------------------------------------------------------------- tissue
+
+tissue_app = typer.Typer(no_args_is_help=True, help="Tissue-scale lobule model (histology-like pictures).")
+app.add_typer(tissue_app, name="tissue")
+
+
+@tissue_app.command("run")
+def tissue_run(
+    scenario: Annotated[Path, typer.Argument(help="patient scenario TOML, optionally with a [tissue] table")],
+    out: Annotated[Path, typer.Option("--out", help="output folder")],
+    size: Annotated[int | None, typer.Option(help="sites per side (default 1024, or [tissue].size)")] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed (default 0, or [tissue].seed)")] = None,
+) -> None:
+    """Run the lobule model driven by the patient scenario; write PNG snapshots, a GIF time-lapse, manifest."""
+    from .scenario import ScenarioError
+    from .tissue.rules import RuleError
+    from .tissue.run import load_tissue_run, run_tissue
+
+    try:
+        scen, cfg, path = load_tissue_run(scenario)
+        upd = {k: v for k, v in (("size", size), ("seed", seed)) if v is not None}
+        if upd.get("size", 16) < 16 or upd.get("seed", 0) < 0:
+            raise UserError(f"--size must be >= 16 and --seed >= 0 (got size={size}, seed={seed})")
+        cfg = cfg.model_copy(update=upd)
+        with _progress() as progress:
+            task = progress.add_task(f"tissue {scen.name} ({cfg.size}x{cfg.nx or cfg.size} sites)", total=1000)
+            manifest = run_tissue(scen, cfg, out, source=str(path), progress=lambda t, t0, t1: progress.update(
+                task, completed=1000 * (t - t0) / max(t1 - t0, 1e-9), description=f"tissue day {t:,.0f}"))
+    except (ScenarioError, RuleError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    err = manifest["cpa_tracking"]
+    out_console.print(f"wrote {out}/ (snapshots/*.png, timelapse.gif, timeseries.csv, measures.json, manifest.json); "
+                      f"final CPA tissue {err['final_tissue']:.1f}% vs patient {err['final_patient']:.1f}%; "
+                      f"stage {manifest['final'].get('stage')}")
+
+
 def main() -> None:
     """Console entry point: user mistakes end in a message and exit code 2, never a traceback."""
     try:

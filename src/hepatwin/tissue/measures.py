@@ -139,3 +139,11 @@ def measure_all(geom: Geometry, state, params: dict[str, float], collagen_total:
         "stage": stage_from_pattern(portal_expansion, septa_fraction, bridged_fraction, f_nod),
         "hepatocyte_fraction": float(np.count_nonzero((hep != kn.HEP_EMPTY) & geom.parenchyma) / n_par),
     }
+
+
+def zonal_damage(geom: Geometry, cell: np.ndarray) -> dict[int, float]:
+    """Fraction of parenchymal sites per zone (1, 2, 3) whose hepatocyte is injured or lost."""
+    zone = geom.zone()
+    hep = cell & 3
+    bad = (hep == kn.HEP_INJURED) | (hep == kn.HEP_EMPTY)
+    return {z: float(np.count_nonzero(bad & (zone == z)) / max(np.count_nonzero(zone == z), 1)) for z in (1, 2, 3)}

@@ -16,9 +16,9 @@ from .geometry import BILE_DUCT, CV_LUMEN, HEP_ARTERY, PORTAL_VEIN, Geometry
 _PALE = np.array([243, 229, 178], np.float32)      # picric-acid yellow parenchyma
 _RED = np.array([176, 18, 42], np.float32)          # Sirius red on collagen
 _LUMEN = np.array([250, 248, 245], np.float32)
-_EOSIN = np.array([236, 160, 190], np.float32)      # hepatocyte cytoplasm
-_EOSIN_PALE = np.array([246, 205, 220], np.float32)
-_FIBROUS = np.array([241, 182, 200], np.float32)    # collagen in H&E: pale pink
+_EOSIN = np.array([222, 122, 168], np.float32)      # hepatocyte cytoplasm
+_EOSIN_PALE = np.array([240, 170, 200], np.float32)
+_FIBROUS = np.array([250, 218, 228], np.float32)    # collagen in H&E: pale, glassy pink
 _HEMA = np.array([88, 40, 120], np.float32)         # nuclei
 _RBC = np.array([214, 70, 80], np.float32)
 

@@ -1,0 +1,197 @@
+"""Tissue runs from a TOML file: patient scenario (+ optional [tissue] table) -> pictures, time series, manifest.
+
+Accepted files: a patient scenario (examples/scenarios/*.toml) run with default tissue settings; the
+same with a `[tissue]` table; or a file with only `[tissue]` and `scenario = "path/to/patient.toml"`
+(relative to the file).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..scenario import Scenario, ScenarioError, format_validation_error, load_scenario, parse_scenario
+from .params import PARAMS
+
+
+class TissueConfig(BaseModel):
+    """Settings of a tissue run (the `[tissue]` table)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    scenario: str | None = Field(default=None, description="patient scenario TOML (relative to this file)")
+    size: Annotated[int, Field(ge=16, le=8192)] = 1024
+    nx: Annotated[int, Field(ge=16, le=8192)] | None = None
+    seed: Annotated[int, Field(ge=0)] = 0
+    dt_days: Annotated[float, Field(gt=0, le=5)] = 0.25
+    history_dt_days: Annotated[float, Field(gt=0, le=30)] = 1.0
+    snapshot_days: list[float] | None = None
+    frames: Annotated[int, Field(ge=2, le=400)] = 30
+    timelapse_px: Annotated[int, Field(ge=64, le=2048)] = 512
+    rules: str | None = None
+    parameters: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("parameters")
+    @classmethod
+    def _known(cls, v: dict[str, float]) -> dict[str, float]:
+        from .params import param_values
+
+        param_values(v)
+        return v
+
+    @field_validator("snapshot_days")
+    @classmethod
+    def _sorted(cls, v):
+        if v is not None and any(b <= a for a, b in itertools.pairwise(v)):
+            raise ValueError(f"snapshot_days {v} must be strictly increasing")
+        return v
+
+
+def load_tissue_run(path: str | Path) -> tuple[Scenario, TissueConfig, Path]:
+    """Read a tissue-run TOML; raise ScenarioError with a readable message on any problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"scenario file {path} does not exist")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    tissue = data.pop("tissue", {})
+    try:
+        cfg = TissueConfig.model_validate(tissue)
+    except ValidationError as err:
+        raise ScenarioError(format_validation_error(err, f"{path} [tissue]").replace("\n  ", "\n  tissue.")) from None
+    if cfg.scenario is not None:
+        if data:
+            raise ScenarioError(f"{path}: give either [tissue].scenario or the patient tables, not both")
+        scen = load_scenario((path.parent / cfg.scenario).resolve())
+    else:
+        scen = parse_scenario(data, str(path))
+    if cfg.rules is not None:
+        cfg = cfg.model_copy(update={"rules": str((path.parent / cfg.rules).resolve())})
+    return scen, cfg, path
+
+
+def default_snapshot_days(t0: float, t_end: float) -> list[float]:
+    """Start, a few points through the disease history, baseline and the end."""
+    days = [t0]
+    if t0 < 0:
+        days += [round(t0 * f, 1) for f in (0.75, 0.5, 0.25)] + [0.0]
+    days += [round(t_end / 2, 1), t_end]
+    return sorted(set(days))
+
+
+def run_tissue(scenario: Scenario, cfg: TissueConfig, out: str | Path, *,
+               progress: Callable[[float, float, float], None] | None = None, source: str = "") -> dict:
+    """Run the tissue model driven by the patient scenario; write PNGs, a GIF, time series and manifest."""
+    from ..io.atomic import write_text
+    from ..io.manifest import invalidate, make_manifest, write_manifest
+    from .coupling import drivers_from_scenario
+    from .engine import new_tissue
+    from .measures import measure_all
+    from .render import hematoxylin_eosin, save_png, save_timelapse, sirius_red
+    from .rules import load_rules
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    invalidate(out)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    drivers = drivers_from_scenario(scenario)
+    timings["patient_s"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    tissue = new_tissue(drivers, cfg.size, nx=cfg.nx, seed=cfg.seed, params=cfg.parameters,
+                        rules=load_rules(cfg.rules))
+    timings["setup_s"] = time.perf_counter() - t1
+    t_start, t_end = drivers.t_start, drivers.t_end
+    snaps = cfg.snapshot_days if cfg.snapshot_days is not None else default_snapshot_days(t_start, t_end)
+    bad = [d for d in snaps if not t_start - 1e-9 <= d <= t_end + 1e-9]
+    if bad:
+        raise ScenarioError(f"snapshot day(s) {bad} are outside the run [{t_start:g}, {t_end:g}]")
+    frame_days = list(np.linspace(t_start, t_end, cfg.frames))
+    all_days = sorted(set([round(d, 6) for d in snaps] + [round(d, 6) for d in frame_days]))
+    res = tissue.run(dt=cfg.dt_days, dt_history=cfg.history_dt_days, snapshot_days=all_days,
+                     record_every_days=7.0 if t_start >= 0 else 30.0,
+                     progress=(lambda t: progress(t, t_start, t_end)) if progress else None)
+    timings["tissue_s"] = res.timings["run_s"]
+    t2 = time.perf_counter()
+    p = tissue.p
+    geom = tissue.geom
+    scale = max(1, min(4, 1024 // max(geom.ny, geom.nx)))
+    files: dict[str, str] = {}
+    snap_measures = []
+    snap_set = {round(d, 6) for d in snaps}
+    frames, labels = [], []
+    step = max(1, int(np.ceil(max(geom.ny, geom.nx) / cfg.timelapse_px)))
+    for s in res.snapshots:
+        if round(s.day, 6) in snap_set:
+            tag = f"day{s.day:+09.1f}".replace("+", "p").replace("-", "m").replace(".", "_")
+            sr = save_png(out / "snapshots" / f"sirius_{tag}.png",
+                          sirius_red(geom, s.collagen, p["C_sat"], scale=scale))
+            he = save_png(out / "snapshots" / f"he_{tag}.png",
+                          hematoxylin_eosin(geom, s.cell, s.collagen, p["C_sat"], scale=max(scale, 3) if
+                                            geom.ny <= 512 else 1))
+            files[f"sirius_{tag}"] = str(sr.relative_to(out))
+            files[f"he_{tag}"] = str(he.relative_to(out))
+            m = measure_all(geom, s, p, s.collagen)
+            drv = drivers.at(s.day)
+            snap_measures.append({"day": s.day, **m, "patient_CPA": drv["CPA"], "patient_stage": drv["stage"]})
+        if any(abs(s.day - f) < 1e-6 for f in frame_days):
+            frames.append(_decimated_frame(geom, s.collagen, p, step, len(frames)))
+            labels.append(f"{scenario.name}: day {s.day:.0f}  CPA {_cpa(geom, s.collagen, p):.1f}%  "
+                          "(research software, not clinical advice)")
+    gif = save_timelapse(out / "timelapse.gif", frames, labels)
+    files["timelapse"] = str(gif.relative_to(out))
+    ts = res.timeseries()
+    from ..io.atomic import atomic_path
+
+    with atomic_path(out / "timeseries.csv") as tmp:
+        ts.to_csv(tmp, index=False)
+    files["timeseries"] = "timeseries.csv"
+    write_text(out / "measures.json", json.dumps(snap_measures, indent=1, default=float) + "\n")
+    files["measures"] = "measures.json"
+    timings["render_s"] = time.perf_counter() - t2
+    err = _tracking_error(ts)
+    manifest = make_manifest(
+        "tissue_run", source=source, scenario=scenario.model_dump(mode="json"), scenario_sha256=scenario.digest(),
+        tissue=cfg.model_dump(mode="json"), seed=cfg.seed, size=[geom.ny, geom.nx], sites=geom.ny * geom.nx,
+        steps=res.timings["steps"], dt_days=res.timings["dt"], history_dt_days=res.timings["dt_history"],
+        parameters={k: tissue.p[k] for k in PARAMS}, rules=[r.__dict__ for r in tissue.rules.rules],
+        final=res.final, cpa_tracking=err, files=files, timings_s=timings)
+    write_manifest(out, manifest)
+    return manifest
+
+
+def _cpa(geom, collagen, p) -> float:
+    from .measures import cpa
+
+    return cpa(geom, collagen, p["C_stain"])
+
+
+def _decimated_frame(geom, collagen, p, step, k):
+    from .geometry import LUMENS
+    from .render import _LUMEN, _PALE, _RED, _texture
+
+    c = collagen[::step, ::step]
+    a = np.clip(c / p["C_sat"], 0.0, 1.0)[..., None] ** 0.8
+    img = _PALE * (1 - a) + _RED * a
+    img[np.isin(geom.structure[::step, ::step], LUMENS)] = _LUMEN
+    img = img + _texture(img.shape[:2], k, 5.0)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def _tracking_error(ts) -> dict[str, float]:
+    """Tissue CPA (stained area) against the patient's CPA over the run."""
+    ok = ts["patient_CPA"].notna()
+    d = (ts.loc[ok, "CPA"] - ts.loc[ok, "patient_CPA"]).abs()
+    return {"max_abs_points": float(d.max()) if len(d) else float("nan"),
+            "mean_abs_points": float(d.mean()) if len(d) else float("nan"),
+            "final_tissue": float(ts["CPA"].iloc[-1]), "final_patient": float(ts["patient_CPA"].iloc[-1])}

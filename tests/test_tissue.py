@@ -1,0 +1,220 @@
+"""Tissue lobule model: numerics, rules table, zonation, septa, coupling, determinism, CLI.
+
+Small fields (64-128 sites a side) keep the file fast; the default 1024 x 1024 field is for the CLI
+and bench/tissue.py.
+"""
+
+import json
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numba
+import numpy as np
+import pytest
+
+from hepatwin.scenario import parse_scenario
+from hepatwin.tissue import RuleError, StabilityWarning, diffuse, drivers_from_scenario, new_tissue, parse_rules
+from hepatwin.tissue.measures import measure_all, zonal_damage
+from hepatwin.tissue.rules import default_rules_text
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ("hbv_decompensated_untreated.toml", "hbv_decompensated_msc.toml")
+#: stated tolerance of the coupling: tissue CPA (stained area) vs patient CPA, percentage points
+CPA_MAX_ABS, CPA_MEAN_ABS = 3.0, 1.5
+
+
+def _gaussian(n, t, D=1.0, lam=0.3, t0=0.02, half=2.0):
+    h = 2 * half / n
+    x = -half + h * (np.arange(n) + 0.5)
+    X, Y = np.meshgrid(x, x, indexing="ij")
+    return h, np.exp(-(X**2 + Y**2) / (4 * D * t) - lam * (t - t0)) / (4 * np.pi * D * t)
+
+
+def test_diffusion_matches_gaussian_with_second_order_in_space():
+    """Point-source solution of u_t = D lap u - lam u; dt ~ h^2 so the error should fall 4x per halving of h."""
+    t0, t1, errs = 0.02, 0.06, []
+    for n in (32, 64, 128):
+        h, u0 = _gaussian(n, t0)
+        _, exact = _gaussian(n, t1)
+        u, _ = diffuse(u0, 1.0, 0.3, h, t1 - t0, dt=0.2 * h * h)
+        errs.append(np.abs(u - exact).max() / exact.max())
+    orders = np.log2(np.array(errs[:-1]) / np.array(errs[1:]))
+    assert errs[-1] < 2e-3
+    assert np.all(orders > 1.8), orders
+
+
+def test_too_large_dt_is_reduced_or_refused():
+    h, u0 = _gaussian(64, 0.02)
+    _, exact = _gaussian(64, 0.06)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        u, dt = diffuse(u0, 1.0, 0.3, h, 0.04, dt=1.0)
+    assert any(issubclass(x.category, StabilityWarning) for x in w)
+    assert dt <= h * h / 4.0 + 1e-15
+    assert np.all(u >= 0) and np.abs(u - exact).max() / exact.max() < 1e-2
+    with pytest.raises(ValueError, match="stability limit"):
+        diffuse(u0, 1.0, 0.3, h, 0.04, dt=1.0, strict=True)
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("stellate,tgfb,increases,activation", "stellate,tgf,increases,activation", "unknown signal 'tgf'"),
+    ("stellate,tgfb,increases,activation", "stellate,tgfb,increases,activate", "unknown behaviour 'activate'"),
+    ("stellate,tgfb,increases,activation", "stelate,tgfb,increases,activation", "unknown cell_type 'stelate'"),
+    ("stellate,tgfb,increases,activation", "stellate,tgfb,raises,activation", "unknown direction 'raises'"),
+    ("stellate,tgfb,increases,activation,6.0", "stellate,tgfb,increases,activation,six", "column saturation"),
+])
+def test_unknown_rule_names_give_clear_errors(old, new, expected):
+    text = default_rules_text()
+    assert old in text
+    with pytest.raises(RuleError, match=expected) as exc:
+        parse_rules(text.replace(old, new, 1), "my_rules.csv")
+    assert "my_rules.csv, line" in str(exc.value)
+
+
+def test_rules_table_swaps_a_hypothesis_without_code():
+    """Removing the MSC anti-fibrosis rules leaves the rest intact; a missing source is refused."""
+    text = default_rules_text()
+    kept = "\n".join(line for line in text.splitlines() if "msc_antifibrosis" not in line)
+    assert len(parse_rules(kept).rules) == len(parse_rules(text).rules) - text.count("msc_antifibrosis")
+    with pytest.raises(RuleError, match="column source"):
+        parse_rules(text.replace("assumed: TGF-beta is the main activating signal of hepatic stellate cells", ""))
+
+
+def _history_tissue(etiology, years=3.0, size=96, seed=3):
+    sc = parse_scenario({"name": etiology, "patient": {"etiology": etiology, "history": {"years": years,
+                         "injury_scale": 1.5}}, "simulation": {"end_day": 10, "output_step_days": 1}})
+    return new_tissue(drivers_from_scenario(sc), size, seed=seed)
+
+
+@pytest.mark.parametrize(("etiology", "first", "last"), [("alcohol", 3, 1), ("MASLD", 3, 1), ("HBV", 1, 3),
+                                                          ("HCV", 1, 3)])
+def test_injury_zonation_by_etiology(etiology, first, last):
+    """Alcohol/MASH injure zone 3 first, viral hepatitis zone 1 (interface) first."""
+    t = _history_tissue(etiology)
+    t.run(t_end=t.drivers.t_start + 365, dt_history=1.0, measure=False)
+    dmg = zonal_damage(t.geom, t.state.cell)
+    assert dmg[first] > 2.5 * dmg[last], dmg
+
+
+@pytest.fixture(scope="module")
+def hbv_run():
+    """The HBV MSC example (30-year history, antivirals from day -365, UC-MSC on days 1, 8, 15), 128 x 128."""
+    d = drivers_from_scenario(ROOT / "examples" / "scenarios" / "hbv_decompensated_msc.toml")
+    t = new_tissue(d, 128, seed=7)
+    days = [-10000.0, -5000.0, -365.0, 0.5, 2.0, 20.0, 60.0, 169.0]
+    res = t.run(dt_history=2.0, snapshot_days=days, record_every_days=30.0)
+    snaps = {s.day: measure_all(t.geom, s, t.p, s.collagen) for s in res.snapshots}
+    return t, res, snaps
+
+
+def test_progression_builds_bridging_septa(hbv_run):
+    _, _, m = hbv_run
+    early, late = m[-10000.0], m[-365.0]
+    assert late["septa_fraction"] > 3 * max(early["septa_fraction"], 0.01)
+    assert late["portal_portal"] >= 3 and late["portal_portal"] > early["portal_portal"]
+    assert late["stage"] >= 3 > early["stage"]
+
+
+def test_septa_thin_after_cause_removal(hbv_run):
+    """Antivirals from day -365: septal area and CPA fall over the following months."""
+    _, _, m = hbv_run
+    assert m[169.0]["septa_fraction"] < m[-365.0]["septa_fraction"]
+    assert m[169.0]["CPA"] < m[-365.0]["CPA"] - 0.5
+
+
+def test_msc_enter_home_and_disappear(hbv_run):
+    t, res, _ = hbv_run
+    snaps = {s.day: s for s in res.snapshots}
+    assert snaps[-365.0].fields["msc"].sum() == 0
+    m2 = snaps[2.0].fields["msc"]
+    assert m2.sum() > 0
+    # peripheral IV: cells arrive by the portal vein and hepatic artery, so they sit near portal tracts
+    near = t.geom.zeta < 0.35
+    assert m2[near].sum() > 0.6 * m2.sum()
+    assert snaps[60.0].fields["msc"].sum() < 0.05 * snaps[20.0].fields["msc"].sum() + 1e-9
+
+
+def test_cpa_tracks_patient_model_hbv_msc(hbv_run):
+    _, res, _ = hbv_run
+    ts = res.timeseries()
+    err = (ts["CPA"] - ts["patient_CPA"]).abs()
+    assert err.max() <= CPA_MAX_ABS and err.mean() <= CPA_MEAN_ABS, err.describe()
+    assert ts["hepatocyte_fraction"].between(0.5, 1.0).all()
+
+
+@pytest.mark.slow
+def test_cpa_tracks_patient_model_untreated_example():
+    d = drivers_from_scenario(ROOT / "examples" / "scenarios" / EXAMPLES[0])
+    t = new_tissue(d, 96, seed=11)
+    ts = t.run(dt_history=2.0, record_every_days=90.0, measure=False).timeseries()
+    err = (ts["CPA"] - ts["patient_CPA"]).abs()
+    assert err.max() <= CPA_MAX_ABS and err.mean() <= CPA_MEAN_ABS, err.describe()
+
+
+def test_same_seed_bit_identical_on_1_and_2_threads():
+    d = drivers_from_scenario(ROOT / "examples" / "scenarios" / "hbv_decompensated_msc.toml")
+    out = []
+    n0 = numba.get_num_threads()
+    try:
+        for threads in (1, 2):
+            numba.set_num_threads(threads)
+            t = new_tissue(d, 80, seed=5)
+            t.state.t = -30.0   # a diseased month, then the infusions of days 1 and 8
+            t.run(t_end=10.0, dt_history=1.0, measure=False)
+            out.append((t.state.cell.copy(), t.state.fields.copy(), t.state.collagen.copy()))
+    finally:
+        numba.set_num_threads(n0)
+    (c1, f1, k1), (c2, f2, k2) = out
+    assert f1[-1].sum() > 0  # MSCs were present, so that path was exercised too
+    assert np.array_equal(c1, c2) and np.array_equal(f1, f2) and np.array_equal(k1, k2)
+    t3 = new_tissue(d, 80, seed=6)
+    t3.state.t = -30.0
+    t3.run(t_end=10.0, dt_history=1.0, measure=False)
+    assert not np.array_equal(t3.state.cell, c1)
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "hepatwin.cli", "tissue", *args], capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_cli_run_writes_pictures_gif_and_manifest(tmp_path):
+    cfg = tmp_path / "small.toml"
+    cfg.write_text(f'[tissue]\nscenario = "{ROOT / "examples" / "scenarios" / "hbv_decompensated_msc.toml"}"\n'
+                   'size = 64\nhistory_dt_days = 5.0\nframes = 6\nsnapshot_days = [-5000, 0, 169]\n')
+    out = tmp_path / "out"
+    p = _cli("run", str(cfg), "--out", str(out), "--seed", "2")
+    assert p.returncode == 0, p.stderr[-2000:]
+    pngs = sorted((out / "snapshots").glob("*.png"))
+    assert len(pngs) == 6 and all(f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for f in pngs)
+    assert (out / "timelapse.gif").read_bytes()[:6] in (b"GIF89a", b"GIF87a")
+    man = json.loads((out / "manifest.json").read_text())
+    assert man["kind"] == "tissue_run" and man["seed"] == 2 and man["sites"] == 64 * 64
+    assert {"patient_s", "tissue_s", "render_s"} <= set(man["timings_s"]) and "hepatwin_version" in man
+    assert not list(out.rglob("*.partial"))
+
+
+def test_cli_bad_input_exit_2(tmp_path):
+    p = _cli("run", str(tmp_path / "missing.toml"), "--out", str(tmp_path / "o"))
+    assert p.returncode == 2 and "does not exist" in p.stderr and "Traceback" not in p.stderr
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[patient]\netiology = "HDV"\n[patient.history]\nyears = 5\n')
+    p = _cli("run", str(bad), "--out", str(tmp_path / "o"))
+    assert p.returncode == 2 and "etiology" in p.stderr and "Traceback" not in p.stderr
+    p = _cli("run", str(ROOT / "examples" / "scenarios" / EXAMPLES[1]), "--out", str(tmp_path / "o"), "--size", "-5")
+    assert p.returncode == 2 and "size" in p.stderr and "Traceback" not in p.stderr
+    bad.write_text('[tissue]\nscenario = "x.toml"\nsize = 64\nwidth = 3\n')
+    p = _cli("run", str(bad), "--out", str(tmp_path / "o"))
+    assert p.returncode == 2 and "width" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_bench_json_keys_tiny():
+    p = subprocess.run([sys.executable, str(ROOT / "bench" / "tissue.py"), "--size", "96", "--steps", "5",
+                        "--copy-mb", "32", "--year-size", "64", "--json"], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-2000:]
+    d = json.loads(p.stdout)
+    assert set(d) == {"site_updates_per_s", "bandwidth_gbs", "copy_bandwidth_gbs", "speedup_vs_numpy",
+                      "seconds_per_simulated_year_1e6_sites"}
+    assert all(v > 0 for v in d.values())
