@@ -104,7 +104,7 @@ def hbv_run():
     d = drivers_from_scenario(ROOT / "examples" / "scenarios" / "hbv_decompensated_msc.toml")
     t = new_tissue(d, 128, seed=7)
     days = [-10000.0, -5000.0, -365.0, 0.5, 2.0, 20.0, 60.0, 169.0]
-    res = t.run(dt_history=2.0, snapshot_days=days, record_every_days=30.0)
+    res = t.run(dt_history=2.0, snapshot_days=days, record_every_days=30.0)  # history step 2 days (its limit)
     snaps = {s.day: measure_all(t.geom, s, t.p, s.collagen) for s in res.snapshots}
     return t, res, snaps
 
@@ -218,3 +218,26 @@ def test_bench_json_keys_tiny():
     assert set(d) == {"site_updates_per_s", "bandwidth_gbs", "copy_bandwidth_gbs", "speedup_vs_numpy",
                       "seconds_per_simulated_year_1e6_sites"}
     assert all(v > 0 for v in d.values())
+
+
+def test_numba_step_equals_numpy_reference():
+    """The fused kernel and the straightforward NumPy step (bench reference) agree on a diseased field with MSCs."""
+    from hepatwin.tissue import kernels as kn
+    from hepatwin.tissue.reference import numpy_step
+
+    d = drivers_from_scenario(ROOT / "examples" / "scenarios" / "hbv_decompensated_msc.toml")
+    t = new_tissue(d, 72, seed=4)
+    t.state.t = -2000.0
+    t.run(t_end=2.0, dt_history=2.0, measure=False)
+    st, drv = t.state, d.at(2.0)
+    outs = []
+    for fn in (kn.tissue_step, numpy_step):
+        o = (np.empty_like(st.cell), np.empty_like(st.fields), np.empty_like(st.collagen), np.zeros_like(t._rowsums))
+        fn(st.cell, o[0], st.fields, o[1], st.collagen, o[2], t.structure, t.zeta, t.winj, t.base_rates(drv),
+           t.scalars(0.25, drv), t.sums, o[3], *t.rules.arrays(), t.seed, np.uint64(st.step))
+        outs.append(o)
+    (c1, f1, k1, s1), (c2, f2, k2, s2) = outs
+    assert f1[kn.MSC].sum() > 0
+    assert (c1 == c2).mean() > 0.999
+    assert np.allclose(f1, f2, rtol=1e-4, atol=1e-5) and np.allclose(k1, k2, rtol=1e-4, atol=1e-4)
+    assert np.allclose(s1.sum(0), s2.sum(0), rtol=1e-5)

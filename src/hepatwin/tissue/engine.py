@@ -93,7 +93,8 @@ class Tissue:
 
         def near(code):
             d = ndimage.distance_transform_edt(g.structure != code)
-            w = np.where(tissue, np.exp(-d / ell), 0.0)
+            # arrest within a few entry lengths; beyond that no cell arrives (keeps the MSC region compact)
+            w = np.where(tissue & (d <= 4 * ell), np.exp(-d / ell), 0.0)
             return w / max(w.sum(), 1e-30)
 
         if self.route == "hepatic_artery":

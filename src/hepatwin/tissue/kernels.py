@@ -41,6 +41,7 @@ N_PP = 37
 N_SUMS = 15
 
 N_SIG = len(SIGNALS)
+MSC_FLUSH = np.float32(1e-6)
 _SIG = {name: k for k, name in enumerate(SIGNALS)}
 SG_COLLAGEN, SG_EMPTY = _SIG["collagen"], _SIG["empty_neighbors"]
 SG_EIM, SG_EAF, SG_ERG, SG_EMC, SG_EACD = (_SIG[k] for k in ("msc_immunomodulation", "msc_antifibrosis",
@@ -167,7 +168,7 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
     kx = pp[P_KX]
     o2z = pp[P_O2Z]
     sig = np.zeros(N_SIG, np.float32)
-    src = np.zeros(N_DIFFUSING, np.float32)
+    srow = np.zeros((N_DIFFUSING, nx), np.float32)  # secretion sources of this row
     acc = np.zeros(N_SUMS, np.float64)  # small; stays in L1
     im = i - 1 if i > 0 else 0
     ip = i + 1 if i < ny - 1 else ny - 1
@@ -187,6 +188,7 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
         c = cell[i, j]
         hep = c & 3
         hsc = (c >> 2) & 3
+        hsc_old = hsc
         mac = (c >> 4) & 3
         endo = (c >> 6) & 1
         niche = c & 128
@@ -227,8 +229,6 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
         sig[SG_INFL] = pp[P_INFL]
         sig[SG_STIM] = pp[P_STIM]
         sig[SG_WINJ] = winj[i, j]
-        for f in range(N_DIFFUSING):
-            src[f] = 0.0
         site = np.uint64(i * nx + j)
         h1 = site_hash(seed, step, site)
         h2 = mix64(h1 ^ _G)
@@ -246,7 +246,7 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
                 r1 = base[HEP_INJURY] + pp[P_INJ] * winj[i, j]
                 r2 = base[HEP_DIVISION] if n_empty > 0 else np.float32(0.0)
                 rm = (r1 * r_max[HEP_INJURY] + r2 * r_max[HEP_DIVISION]) * dt
-                if u_hep < rm / (1 + rm):
+                if u_hep * (1 + rm) < rm:  # u < rm / (1 + rm) without a division
                     r1 *= _hill_mod(HEP_INJURY, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
                     if r2 > 0:
                         r2 *= _hill_mod(HEP_DIVISION, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
@@ -264,8 +264,8 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
                 elif ev == 2:
                     hep = HEP_HEALTHY
                 else:
-                    src[CYT] += base[HEP_CYT] * _hill_mod(HEP_CYT, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-                    src[TGFB] += base[HEP_TGF] * _hill_mod(HEP_TGF, sig, r_start, r_sig, r_up, r_fold, r_kpow,
+                    srow[CYT, j] += base[HEP_CYT] * _hill_mod(HEP_CYT, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
+                    srow[TGFB, j] += base[HEP_TGF] * _hill_mod(HEP_TGF, sig, r_start, r_sig, r_up, r_fold, r_kpow,
                                                            r_pow)
             elif hep == HEP_DIVIDING:
                 if u_hep < _p(pp[P_KCYC], dt):
@@ -280,7 +280,7 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
                 r1 = base[HSC_PROL] * n_act * np.float32(0.25) if n_hsc < 2 else np.float32(0.0)
                 r2 = base[HSC_REPL] if niche else np.float32(0.0)
                 rm = (r1 * r_max[HSC_PROL] + r2 * r_max[HSC_REPL]) * dt
-                if u_hsc < rm / (1 + rm):
+                if u_hsc * (1 + rm) < rm:  # u < rm / (1 + rm) without a division
                     if r1 > 0:
                         r1 *= _hill_mod(HSC_PROL, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
                     if r2 > 0:
@@ -292,16 +292,16 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
                         hsc = HSC_Q
             elif hsc == HSC_Q:
                 rm = base[HSC_ACT] * r_max[HSC_ACT] * dt
-                if u_hsc < rm / (1 + rm):
+                if u_hsc * (1 + rm) < rm:  # u < rm / (1 + rm) without a division
                     r1 = base[HSC_ACT] * _hill_mod(HSC_ACT, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
                     if _choose(u_hsc, r1, np.float32(0.0), dt) == 1:
                         hsc = HSC_A
-                src[HGF] += base[HSC_HGF] * _hill_mod(HSC_HGF, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
+                srow[HGF, j] += base[HSC_HGF] * _hill_mod(HSC_HGF, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
             elif hsc == HSC_A:
                 r1 = base[HSC_INACT]
                 r2 = base[HSC_APOP]
                 rm = (r1 * r_max[HSC_INACT] + r2 * r_max[HSC_APOP]) * dt
-                if u_hsc < rm / (1 + rm):
+                if u_hsc * (1 + rm) < rm:  # u < rm / (1 + rm) without a division
                     r1 *= _hill_mod(HSC_INACT, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
                     r2 *= _hill_mod(HSC_APOP, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
                     ev = _choose(u_hsc, r1, r2, dt)
@@ -309,13 +309,13 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
                         hsc = HSC_I
                     elif ev == 2:
                         hsc = HSC_NONE
-                src[TGFB] += base[HSC_TGF] * _hill_mod(HSC_TGF, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-                src[MMP] += base[HSC_MMP] * _hill_mod(HSC_MMP, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
+                srow[TGFB, j] += base[HSC_TGF] * _hill_mod(HSC_TGF, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
+                srow[MMP, j] += base[HSC_MMP] * _hill_mod(HSC_MMP, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
             else:
                 r1 = base[HSC_REACT]
                 r2 = base[HSC_REQ]
                 rm = (r1 * r_max[HSC_REACT] + r2 * r_max[HSC_REQ]) * dt
-                if u_hsc < rm / (1 + rm):
+                if u_hsc * (1 + rm) < rm:  # u < rm / (1 + rm) without a division
                     r1 *= _hill_mod(HSC_REACT, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
                     r2 *= _hill_mod(HSC_REQ, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
                     ev = _choose(u_hsc, r1, r2, dt)
@@ -323,12 +323,12 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
                         hsc = HSC_A
                     elif ev == 2:
                         hsc = HSC_Q
-                src[HGF] += base[HSC_HGF] * _hill_mod(HSC_HGF, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
+                srow[HGF, j] += base[HSC_HGF] * _hill_mod(HSC_HGF, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
 
         # ---- macrophages (all tissue sites)
         if mac == MAC_NONE:
             rm = base[MAC_REC] * r_max[MAC_REC] * dt
-            if u_mac < rm / (1 + rm):
+            if u_mac * (1 + rm) < rm:  # u < rm / (1 + rm) without a division
                 r1 = base[MAC_REC] * _hill_mod(MAC_REC, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
                 if _choose(u_mac, r1, np.float32(0.0), dt) == 1:
                     mac = MAC_M1
@@ -338,11 +338,11 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
             r2 = base[MAC_DEP]
             rm = (r1 * r_max[bpol] + r2 * r_max[MAC_DEP]) * dt
             if mac == MAC_M1:
-                src[CYT] += base[MAC_CYT] * _hill_mod(MAC_CYT, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
+                srow[CYT, j] += base[MAC_CYT] * _hill_mod(MAC_CYT, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
             else:
-                src[MMP] += base[MAC_MMP] * _hill_mod(MAC_MMP, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-            src[TGFB] += base[MAC_TGF] * _hill_mod(MAC_TGF, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-            if u_mac < rm / (1 + rm):
+                srow[MMP, j] += base[MAC_MMP] * _hill_mod(MAC_MMP, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
+            srow[TGFB, j] += base[MAC_TGF] * _hill_mod(MAC_TGF, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
+            if u_mac * (1 + rm) < rm:  # u < rm / (1 + rm) without a division
                 r1 *= _hill_mod(bpol, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
                 r2 *= _hill_mod(MAC_DEP, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
                 ev = _choose(u_mac, r1, r2, dt)
@@ -355,16 +355,16 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
         if par:
             be = END_LOSS if endo == 1 else END_REPAIR
             rm = base[be] * r_max[be] * dt
-            if u_end < rm / (1 + rm):
+            if u_end * (1 + rm) < rm:  # u < rm / (1 + rm) without a division
                 r1 = base[be] * _hill_mod(be, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
                 if _choose(u_end, r1, np.float32(0.0), dt) == 1:
                     endo = 1 - endo
             o = base[END_O2] * _hill_mod(END_O2, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-            src[O2] = o * (1 - o2z * zeta[i, j]) * (np.float32(1.0) if endo == 1 else pp[P_FCAP])
+            srow[O2, j] = o * (1 - o2z * zeta[i, j]) * (np.float32(1.0) if endo == 1 else pp[P_FCAP])
         elif s == PORTAL_STROMA:
-            src[O2] = 1.0
+            srow[O2, j] = 1.0
         else:
-            src[O2] = 1.0 - o2z
+            srow[O2, j] = 1.0 - o2z
 
         # ---- MSCs: random motility, homing up the attraction gradient, clearance, factor release
         m = fld[MSC, i, j]
@@ -385,20 +385,15 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
             kc = base[MSC_CLEAR] * _hill_mod(MSC_CLEAR, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
             m_new = m + dt * (flux - kc * m)
             fld_out[MSC, i, j] = max(np.float32(0.0), m_new)
-            src[MSF] = m * base[MSC_SEC] * _hill_mod(MSC_SEC, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
+            srow[MSF, j] = m * base[MSC_SEC] * _hill_mod(MSC_SEC, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
         else:
             fld_out[MSC, i, j] = 0.0
-
-        # ---- signals: one relaxation sweep toward the quasi-steady profile
-        for f in range(N_DIFFUSING):
-            fld_out[f, i, j] = fe_update(fld[f, i, j], fld[f, im, j], fld[f, ip, j], fld[f, i, jm],
-                                         fld[f, i, jp], pp[P_L2 + f], np.float32(1.0), src[f], pp[P_OMEGA + f])
 
         # ---- collagen: patient budget, shared out where myofibroblasts are and where MMPs act
         basal = (s == PORTAL_STROMA) | (s == CV_WALL)
         aw = np.float32(0.0)
         if par:
-            a_local = n_act + (2 if hsc == HSC_A else 0)
+            a_local = n_act + (2 if hsc_old == HSC_A else 0)
             if a_local > 0:
                 aw = a_local * satf * _hill_mod(HSC_DEP, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
         w = wa * aw + (wb * satf if basal else np.float32(0.0))
@@ -423,7 +418,6 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
         acc[S_CS] += cs_new
         acc[S_MUCX] += mu * cx_new
         acc[S_CX] += cx_new
-        acc[S_MSF] += fld_out[MSF, i, j]
         acc[S_TISSUE] += 1.0
         acc[S_HEP] += 1.0 if (par and hep != HEP_EMPTY) else 0.0
         acc[S_PAR] += 1.0 if par else 0.0
@@ -431,10 +425,36 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
         acc[S_MSC] += fld_out[MSC, i, j]
         acc[S_M1] += 1.0 if mac == MAC_M1 else 0.0
         acc[S_M2] += 1.0 if mac == MAC_M2 else 0.0
+    # ---- signals: one relaxation sweep toward the quasi-steady profile (contiguous rows: SIMD)
+    for f in range(N_DIFFUSING):
+        _relax_row(fld[f, i], fld[f, im], fld[f, ip], srow[f], fld_out[f, i], pp[P_L2 + f], pp[P_OMEGA + f])
+    msf = 0.0
+    for j in range(nx):
+        s = structure[i, j]
+        if _is_lumen(s):
+            for f in range(N_DIFFUSING):
+                fld_out[f, i, j] = 0.0
+            # blood in portal vessels is the oxygen source; the central vein drains
+            fld_out[O2, i, j] = 1.0 if s != 1 else 1.0 - o2z
+        else:
+            msf += fld_out[MSF, i, j]
+    acc[S_MSF] = msf
     for k in range(N_SUMS):
         rowsums[i, k] = acc[k]
 
 
+
+
+@nb.njit(inline="always", cache=True)
+def _relax_row(c, n, so, src, out, l2, om):
+    # fe_update along a row with lam = 1; clamped (zero-flux) ends handled outside the vector loop
+    nx = c.shape[0]
+    out[0] = fe_update(c[0], n[0], so[0], c[0], c[1], l2, np.float32(1.0), src[0], om)
+    for j in range(1, nx - 1):
+        out[j] = c[j] + om * (l2 * (n[j] + so[j] + c[j - 1] + c[j + 1] - 4.0 * c[j]) - np.float32(1.0) * c[j]
+                              + src[j])
+    out[nx - 1] = fe_update(c[nx - 1], n[nx - 1], so[nx - 1], c[nx - 2], c[nx - 1], l2, np.float32(1.0),
+                            src[nx - 1], om)
 
 
 @nb.njit(cache=True)
