@@ -114,6 +114,8 @@ def test_progression_builds_bridging_septa(hbv_run):
     early, late = m[-10000.0], m[-365.0]
     assert late["septa_fraction"] > 3 * max(early["septa_fraction"], 0.01)
     assert late["portal_portal"] >= 3 and late["portal_portal"] > early["portal_portal"]
+    assert late["portal_central"] >= 1 and early["portal_central"] == 0
+    assert late["nodules"] >= 1 and early["nodules"] == 0   # regenerative nodules ringed by septa
     assert late["stage"] >= 3 > early["stage"]
 
 

@@ -41,6 +41,8 @@ class Geometry:
     central_id: np.ndarray        # int32 label of the central vein (+wall) a site belongs to (-1: none)
     n_portal: int
     n_central: int
+    spoke_id: np.ndarray          # int64 label of the nearest portal-central axis (lobule * 6 + corner)
+    seed: int = 0
 
     @property
     def tissue(self) -> np.ndarray:
@@ -100,6 +102,8 @@ def build_geometry(ny: int, nx: int | None = None, *, lobule_radius_um: float = 
     rel = pts - c1
     theta = np.degrees(np.arctan2(rel[:, 1], rel[:, 0])) - 90.0
     dth = np.deg2rad(np.abs((theta + 30.0) % 60.0 - 30.0))
+    corner = np.round(theta / 60.0).astype(np.int64) % 6
+    spoke_id = ic[:, 0].astype(np.int64) * 6 + corner
     d_spoke = np.where(np.cos(dth) > 0, d1 * np.sin(dth), d1)
 
     r_cv, r_wall, r_pt = cv_radius_um / site_um, (cv_radius_um + cv_wall_um) / site_um, portal_radius_um / site_um
@@ -137,7 +141,8 @@ def build_geometry(ny: int, nx: int | None = None, *, lobule_radius_um: float = 
     return Geometry(ny=ny, nx=nx, site_um=site_um, lobule_radius=R, structure=f(structure, np.uint8),
                     zeta=f(zeta), d_portal=f(dp), d_central=f(d1), d_edge=f(d_edge), d_spoke=f(d_spoke),
                     portal_id=f(portal_id, np.int32), central_id=f(central_id, np.int32),
-                    n_portal=int(portal_id.max()) + 1, n_central=int(central_id.max()) + 1)
+                    n_portal=int(portal_id.max()) + 1, n_central=int(central_id.max()) + 1,
+                    spoke_id=spoke_id.reshape(ny, nx), seed=seed)
 
 
 def injury_weight(geom: Geometry, etiology: str, *, zone_length: float = 0.22, septal_gain: float = 2.0,
@@ -149,16 +154,22 @@ def injury_weight(geom: Geometry, etiology: str, *, zone_length: float = 0.22, s
     zone-1 disease, portal-central axes for both) where bridging necrosis and septa form.
     """
     edge = np.exp(-(geom.d_edge / septal_width) ** 2)
-    spoke = np.exp(-(geom.d_spoke / septal_width) ** 2)
+    # Bridging is patchy: about one portal-central axis in four is a preferred path (seeded per axis).
+    ids = np.unique(geom.spoke_id)
+    pick = np.random.default_rng([geom.seed, 7919]).random(ids.size) < 0.25
+    f_spoke = np.where(pick, 1.0, 0.1)[np.searchsorted(ids, geom.spoke_id)]
+    spoke = f_spoke * np.exp(-(geom.d_spoke / septal_width) ** 2)
     if etiology in ZONE1_ETIOLOGIES:
+        # interface hepatitis spreads from portal tracts along the portal-portal lines first
         w = np.exp(-geom.zeta / zone_length) * (1.0 + septal_gain * (edge + spoke))
+        w = w + septal_gain * (0.4 * edge + 0.7 * spoke)
     elif etiology in ZONE3_ETIOLOGIES:
-        w = np.exp(-(1.0 - geom.zeta) / zone_length) * (1.0 + septal_gain * spoke) + 0.3 * septal_gain * spoke
+        # pericentral necrosis bridges to portal tracts along the axes; portal-portal septa come late
+        w = np.exp(-(1.0 - geom.zeta) / zone_length) * (1.0 + septal_gain * spoke)
+        w = w + septal_gain * (0.4 * spoke + 0.15 * edge)
     else:
         known = ", ".join(ZONE1_ETIOLOGIES + ZONE3_ETIOLOGIES)
         raise ValueError(f"unknown etiology {etiology!r}; expected one of {known}")
-    # bridging necrosis runs along the whole axis, not only where the zone is most injured
-    w = w + 0.2 * septal_gain * (edge if etiology in ZONE1_ETIOLOGIES else 0.0) + 0.1 * septal_gain * spoke
     par = geom.parenchyma
     w = np.where(par, w, 0.0)
     return np.ascontiguousarray(w / w[par].mean(), dtype=np.float32)

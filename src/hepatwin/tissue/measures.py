@@ -4,7 +4,7 @@ CPA: stained (collagen >= C_stain) area / tissue area, lumens excluded. Septa: s
 the (slightly dilated) portal tracts and central-vein walls. Bridging: one connected stained region
 touching two portal tracts (portal-portal) or a portal tract and a central vein (portal-central).
 Nodules: islands of parenchyma completely ringed by stained tissue. Stage (METAVIR-like) from the
-pattern: F1 portal expansion, F2 septa, F3 frequent bridging, F4 nodules.
+pattern: F1 portal expansion, F2 septa, F3 frequent bridging, F4 nodules with frequent bridging.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def nodules(geom: Geometry, stain: np.ndarray, min_sites: int = 20) -> tuple[int
 def stage_from_pattern(portal_expansion: float, septa_fraction: float, bridged_fraction: float,
                        nodule_fraction: float) -> int:
     """METAVIR-like stage 0-4 from the pattern (thresholds documented in docs/tissue.md)."""
-    if nodule_fraction >= 0.3:
+    if nodule_fraction >= 0.05 and bridged_fraction >= 0.5:
         return 4
     if bridged_fraction >= 0.5:
         return 3
