@@ -213,8 +213,9 @@ def test_cli_bad_input_exit_2(tmp_path):
 
 
 def test_bench_json_keys_tiny():
-    p = subprocess.run([sys.executable, str(ROOT / "bench" / "tissue.py"), "--size", "96", "--steps", "5",
-                        "--copy-mb", "32", "--year-size", "64", "--json"], capture_output=True, text=True, timeout=600)
+    args = ["--size", "96", "--steps", "5", "--copy-mb", "32", "--year-size", "64", "--year-steps", "20", "--json"]
+    p = subprocess.run([sys.executable, str(ROOT / "bench" / "tissue.py"), *args], capture_output=True, text=True,
+                       timeout=600)
     assert p.returncode == 0, p.stderr[-2000:]
     d = json.loads(p.stdout)
     assert set(d) == {"site_updates_per_s", "bandwidth_gbs", "copy_bandwidth_gbs", "speedup_vs_numpy",
@@ -235,7 +236,8 @@ def test_numba_step_equals_numpy_reference():
     outs = []
     for fn in (kn.tissue_step, numpy_step):
         o = (np.empty_like(st.cell), np.empty_like(st.fields), np.empty_like(st.collagen), np.zeros_like(t._rowsums))
-        fn(st.cell, o[0], st.fields, o[1], st.collagen, o[2], t.structure, t.zeta, t.winj, t.base_rates(drv),
+        kn.attraction_plane(st.fields, t._att, *t.rules.arrays()[:6])
+        fn(st.cell, o[0], st.fields, o[1], st.collagen, o[2], t.structure, t.zeta, t.winj, t._att, t.base_rates(drv),
            t.scalars(0.25, drv), t.sums, o[3], *t.rules.arrays(), t.seed, np.uint64(st.step))
         outs.append(o)
     (c1, f1, k1, s1), (c2, f2, k2, s2) = outs

@@ -76,6 +76,8 @@ class Tissue:
         self._cell_out = np.empty((ny, nx), np.uint8)
         self._fld_out = np.empty((kn.N_FIELDS, ny, nx), np.float32)
         self._col_out = np.empty((2, ny, nx), np.float32)
+        self._att = np.zeros((ny, nx), np.float32)
+        self._msc_arrived = False
         self._rowsums = np.zeros((ny, kn.N_SUMS), np.float64)
         self.sums = np.zeros(kn.N_SUMS, np.float64)
         self._arrival_w = self._arrival_weights()
@@ -236,10 +238,11 @@ class Tissue:
     def _kernel(self, dt: float, d: dict[str, float], advance: bool = True) -> None:
         st = self.state
         r = self.rules
+        if self.sums[kn.S_MSC] > 0 or self._msc_arrived:
+            kn.attraction_plane(st.fields, self._att, *r.arrays()[:6])
         kn.tissue_step(st.cell, self._cell_out, st.fields, self._fld_out, st.collagen, self._col_out, self.structure,
-                       self.zeta,
-                      self.winj, self.base_rates(d), self.scalars(dt, d), self.sums, self._rowsums,
-                      *r.arrays(), self.seed, np.uint64(st.step))
+                       self.zeta, self.winj, self._att, self.base_rates(d), self.scalars(dt, d), self.sums,
+                       self._rowsums, *r.arrays(), self.seed, np.uint64(st.step))
         st.cell, self._cell_out = self._cell_out, st.cell
         st.fields, self._fld_out = self._fld_out, st.fields
         st.collagen, self._col_out = self._col_out, st.collagen
@@ -253,6 +256,7 @@ class Tissue:
         st = self.state
         d = self.drivers.at(st.t + 0.5 * dt)
         arrivals = self.drivers.msc_arrivals(st.t, st.t + dt) if self.drivers.values["Mliver"].any() else 0.0
+        self._msc_arrived = arrivals > 0
         if arrivals > 0:
             n_tissue = max(self.sums[kn.S_TISSUE], 1.0)
             kn.add_msc(st.fields, self._arrival_w, arrivals / MSC_UNIT_CELLS * n_tissue)

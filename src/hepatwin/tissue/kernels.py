@@ -132,18 +132,18 @@ def _is_lumen(s):
 
 
 @nb.njit(parallel=True, cache=True)
-def tissue_step(cell, cell_out, fld, fld_out, col, col_out, structure, zeta, winj, base, pp, sums_prev, rowsums,
+def tissue_step(cell, cell_out, fld, fld_out, col, col_out, structure, zeta, winj, att, base, pp, sums_prev, rowsums,
                 r_start, r_sig, r_up, r_fold, r_kpow, r_pow, r_max, seed, step):
     """Advance the tissue by one step of pp[P_DT] days (fields: one relaxation sweep each)."""
     ny = cell.shape[0]
     for i in nb.prange(ny):
-        _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, winj, base, pp, sums_prev, rowsums,
-                    r_start, r_sig, r_up, r_fold, r_kpow, r_pow, r_max, seed, step)
+        _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, winj, att, base, pp, sums_prev,
+                    rowsums, r_start, r_sig, r_up, r_fold, r_kpow, r_pow, r_max, seed, step)
 
 
 @nb.njit(cache=True)
-def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, winj, base, pp, sums_prev, rowsums,
-                r_start, r_sig, r_up, r_fold, r_kpow, r_pow, r_max, seed, step):
+def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, winj, att, base, pp, sums_prev,
+                rowsums, r_start, r_sig, r_up, r_fold, r_kpow, r_pow, r_max, seed, step):
     ny, nx = cell.shape
     dt = pp[P_DT]
     ntis = max(sums_prev[S_TISSUE], 1.0)
@@ -370,18 +370,14 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
         m = fld[MSC, i, j]
         mn, ms, mw, me = fld[MSC, im, j], fld[MSC, ip, j], fld[MSC, i, jm], fld[MSC, i, jp]
         if m > 0 or mn > 0 or ms > 0 or mw > 0 or me > 0:
-            ac = _attraction(fld, i, j, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
+            ac = att[i, j]
             chi = base[MSC_HOME]
             vmax = pp[P_VMAX]
             d_m = pp[P_MSCD]
-            flux = _msc_flux(fld, structure, im, j, mn, m, ac, chi, vmax, d_m, r_start, r_sig, r_up, r_fold,
-                             r_kpow, r_pow)
-            flux += _msc_flux(fld, structure, ip, j, ms, m, ac, chi, vmax, d_m, r_start, r_sig, r_up, r_fold,
-                              r_kpow, r_pow)
-            flux += _msc_flux(fld, structure, i, jm, mw, m, ac, chi, vmax, d_m, r_start, r_sig, r_up, r_fold,
-                              r_kpow, r_pow)
-            flux += _msc_flux(fld, structure, i, jp, me, m, ac, chi, vmax, d_m, r_start, r_sig, r_up, r_fold,
-                              r_kpow, r_pow)
+            flux = _msc_flux(att, structure, im, j, mn, m, ac, chi, vmax, d_m)
+            flux += _msc_flux(att, structure, ip, j, ms, m, ac, chi, vmax, d_m)
+            flux += _msc_flux(att, structure, i, jm, mw, m, ac, chi, vmax, d_m)
+            flux += _msc_flux(att, structure, i, jp, me, m, ac, chi, vmax, d_m)
             kc = base[MSC_CLEAR] * _hill_mod(MSC_CLEAR, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
             m_new = m + dt * (flux - kc * m)
             fld_out[MSC, i, j] = max(np.float32(0.0), m_new)
@@ -474,14 +470,23 @@ def _attraction(fld, i, j, r_start, r_sig, r_up, r_fold, r_kpow, r_pow):
 
 
 @nb.njit(cache=True)
-def _msc_flux(fld, structure, ii, jj, mk, m, ac, chi, vmax, d_m, r_start, r_sig, r_up, r_fold, r_kpow, r_pow):
+def _msc_flux(att, structure, ii, jj, mk, m, ac, chi, vmax, d_m):
     # net MSC flow into the site from neighbour (ii, jj): random motility plus upwind chemotaxis
     if _is_lumen(structure[ii, jj]):
         return np.float32(0.0)
-    v = chi * (_attraction(fld, ii, jj, r_start, r_sig, r_up, r_fold, r_kpow, r_pow) - ac)
+    v = chi * (att[ii, jj] - ac)
     v = min(vmax, max(-vmax, v))
     adv = (-v * mk) if v < 0 else (-v * m)
     return adv + d_m * (mk - m)
+
+
+@nb.njit(parallel=True, cache=True)
+def attraction_plane(fld, att, r_start, r_sig, r_up, r_fold, r_kpow, r_pow):
+    """MSC homing attraction of every site from the current fields (computed once per step, when MSCs exist)."""
+    ny, nx = att.shape
+    for i in nb.prange(ny):
+        for j in range(nx):
+            att[i, j] = _attraction(fld, i, j, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
 
 
 @nb.njit(parallel=True, cache=True)

@@ -45,9 +45,10 @@ def _choose(u, r1, r2, dt):
     return np.where(u >= pt, 0, np.where(first, 1, 2))
 
 
-def numpy_step(cell, cell_out, fld, fld_out, col, col_out, structure, zeta, winj, base, pp, sums_prev, rowsums,
+def numpy_step(cell, cell_out, fld, fld_out, col, col_out, structure, zeta, winj, att, base, pp, sums_prev, rowsums,
                r_start, r_sig, r_up, r_fold, r_kpow, r_pow, r_max, seed, step):
-    """Same arguments and outputs as `kernels.tissue_step` (r_max unused)."""
+    """Same arguments and outputs as `kernels.tissue_step` (r_max and the attraction plane `att` unused:
+    attraction is recomputed here)."""
     ny, nx = cell.shape
     shape = (ny, nx)
     dt = pp[kn.P_DT]
