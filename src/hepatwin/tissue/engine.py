@@ -263,7 +263,7 @@ class Tissue:
         self._kernel(dt, d)
 
     # ------------------------------------------------------------------ running
-    def run(self, t_end: float | None = None, *, dt: float | None = 0.25, dt_history: float | None = 1.0,
+    def run(self, t_end: float | None = None, *, dt: float | None = 0.25, dt_history: float | None = 2.0,
             snapshot_days: list[float] | tuple = (), record_every_days: float = 7.0, strict: bool = False,
             progress: Callable[[float], None] | None = None, measure: bool = True) -> TissueResult:
         """Advance to `t_end` (default: end of the drivers), recording measures and snapshots."""

@@ -32,7 +32,7 @@ class TissueConfig(BaseModel):
     nx: Annotated[int, Field(ge=16, le=8192)] | None = None
     seed: Annotated[int, Field(ge=0)] = 0
     dt_days: Annotated[float, Field(gt=0, le=5)] = 0.25
-    history_dt_days: Annotated[float, Field(gt=0, le=30)] = 1.0
+    history_dt_days: Annotated[float, Field(gt=0, le=30)] = 2.0
     snapshot_days: list[float] | None = None
     frames: Annotated[int, Field(ge=2, le=400)] = 30
     timelapse_px: Annotated[int, Field(ge=64, le=2048)] = 512
