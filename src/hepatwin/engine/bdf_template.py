@@ -23,6 +23,7 @@ NEWTON_MAXITER = 4
 MIN_FACTOR = 0.2
 MAX_FACTOR = 10.0
 LU_REUSE = 0.3  # refactor I - cJ only when c moved by more than this (CVODE's dgmax)
+NEWTON_FIRST_TOL = 0.1  # CVODE-like: one correction is enough when crate * |dy| (scaled) is below this
 EPS = np.finfo(np.float64).eps
 
 _KAPPA = np.array([0.0, -0.1850, -1.0 / 9.0, -0.0823, -0.0415, 0.0])
@@ -205,6 +206,8 @@ def _bdf_segment(t0, t1, y, p, t_eval, out, col0, rtol, atol, counter, max_rhs):
     wsol = np.empty(n)
     crate = 1.0
     newton_tol = max(10.0 * EPS / rtol, min(0.03, math.sqrt(rtol)))
+    # tightens with rtol like SciPy's newton_tol: 0.1 at rtol 1e-6, 0.01 at 1e-8
+    first_tol = min(NEWTON_FIRST_TOL, 100.0 * newton_tol)
 
     rhs(t0, y, p, f)
     counter[0] += 1
@@ -316,7 +319,7 @@ def _bdf_segment(t0, t1, y, p, t_eval, out, col0, rtol, atol, counter, max_rhs):
                     if dy_norm_old >= 0.0:
                         rate = dy_norm / dy_norm_old
                         crate = max(0.3 * crate, rate)
-                    elif crate < 1.0 and crate / (1.0 - crate) * dy_norm < newton_tol:
+                    elif crate < 1.0 and crate * dy_norm < first_tol:
                         for i in range(n):
                             ynew[i] += dy[i]
                             d[i] += dy[i]
