@@ -19,7 +19,7 @@ from ..spec.model import ModelSpec
 from .bdf_template import SOLVER_SOURCE
 from .codegen import rhs_source
 from .events import Event
-from .structure import block_triangular, jacobian_pattern
+from .structure import block_triangular, jacobian_pattern, solve_source
 
 STATUS_NAMES = {0: "ok", 1: "max_steps", 2: "non_finite", 3: "step_size_underflow"}
 
@@ -91,7 +91,7 @@ def _structure_source(spec: ModelSpec) -> str:
         return f"{name} = np.array([{', '.join(str(int(v)) for v in values)}], dtype=np.int64)\n"
 
     return (arr("_PERM", btf.perm) + arr("_STARTS", btf.starts) + arr("_OFF_PTR", btf.off_ptr)
-            + arr("_OFF_COL", btf.off_col) + "\n")
+            + arr("_OFF_COL", btf.off_col) + "\n\n" + solve_source(btf))
 
 
 def compile_batched(spec: ModelSpec) -> BatchedModel:

@@ -109,29 +109,6 @@ def _btf_factor(A, piv):
 
 
 @njit(cache=True, error_model="numpy")
-def _btf_solve(A, piv, b, w):
-    """Solve A x = b in place (b in the original state order) by block forward substitution."""
-    n = b.shape[0]
-    for k in range(n):
-        w[k] = b[_PERM[k]]
-    for blk in range(_STARTS.shape[0] - 1):
-        s = _STARTS[blk]
-        e = _STARTS[blk + 1]
-        for r in range(s, e):
-            acc = w[r]
-            for q in range(_OFF_PTR[r], _OFF_PTR[r + 1]):
-                c = _OFF_COL[q]
-                acc -= A[r, c] * w[c]
-            w[r] = acc
-        if e - s == 1:
-            w[s] = w[s] / A[s, s]
-        else:
-            _lu_solve(A[s:e, s:e], piv[s:e], w[s:e])
-    for k in range(n):
-        b[_PERM[k]] = w[k]
-
-
-@njit(cache=True, error_model="numpy")
 def _jacobian(t, y, p, f0, J, ytmp, ftmp, threshold):
     n = y.shape[0]
     for j in range(n):

@@ -104,3 +104,40 @@ def block_triangular(pattern: np.ndarray) -> BlockTriangular:
         cols.extend(int(c) for c in np.flatnonzero(permuted[r, :left]))
         ptr.append(len(cols))
     return BlockTriangular(perm, starts, np.asarray(ptr, dtype=np.int64), np.asarray(cols, dtype=np.int64))
+
+
+def solve_source(btf: BlockTriangular) -> str:
+    """Numba source of ``_btf_solve(A, piv, b, w)``: solve A x = b in place (b in the original state
+    order) by block forward substitution, unrolled for this layout so every loop bound and every
+    off-diagonal entry is a literal. `A` holds the block LU factors from ``_btf_factor`` (pivots of
+    block [s, e) stored relative to s)."""
+    lines = ['@njit(cache=True, error_model="numpy")', "def _btf_solve(A, piv, b, w):"]
+    lines += [f"    w[{k}] = b[{int(p)}]" for k, p in enumerate(btf.perm)]
+    for s, e in zip(btf.starts[:-1].tolist(), btf.starts[1:].tolist(), strict=True):
+        for r in range(s, e):
+            cols = btf.off_col[btf.off_ptr[r]:btf.off_ptr[r + 1]].tolist()
+            if cols:
+                lines.append(f"    w[{r}] -= " + " + ".join(f"A[{r}, {c}] * w[{c}]" for c in cols))
+        if e - s == 1:
+            lines.append(f"    w[{s}] = w[{s}] / A[{s}, {s}]")
+            continue
+        lines += [
+            f"    for k in range({s}, {e}):",
+            f"        p = {s} + piv[k]",
+            "        if p != k:",
+            "            tmp = w[k]",
+            "            w[k] = w[p]",
+            "            w[p] = tmp",
+            f"    for i in range({s + 1}, {e}):",
+            "        acc = w[i]",
+            f"        for j in range({s}, i):",
+            "            acc -= A[i, j] * w[j]",
+            "        w[i] = acc",
+            f"    for i in range({e - 1}, {s - 1}, -1):",
+            "        acc = w[i]",
+            f"        for j in range(i + 1, {e}):",
+            "            acc -= A[i, j] * w[j]",
+            "        w[i] = acc / A[i, i]",
+        ]
+    lines += [f"    b[{int(p)}] = w[{k}]" for k, p in enumerate(btf.perm)]
+    return "\n".join(lines) + "\n\n\n"
