@@ -17,3 +17,5 @@ def test_engine_bench_json_keys():
     assert d["n"] == 40 and d["peak_rss_mb"] > 0 and d["failed_patients"] == 0
     assert d["max_rel_diff"] < 1e-2  # both at rtol 1e-6
     assert all(v > 0 for v in d["ms_per_patient"].values())
+    acc = d["error_vs_tight_reference"]
+    assert set(acc) == {"scipy", "hepatwin"} and 0 < acc["hepatwin"] < 1e-2 and 0 < acc["scipy"] < 1e-2
