@@ -67,6 +67,27 @@ def make_tissue(size: int, seed: int = 0):
     return t
 
 
+def sweep_seconds(args, repeats: int) -> float:
+    """Median time of the step's six field sweeps alone (the part that is SIMD), same arrays as the step."""
+    from hepatwin.tissue import kernels as kn
+
+    relax, n_diff, p_l2, p_om = kn._relax_row, kn.N_DIFFUSING, kn.P_L2, kn.P_OMEGA
+
+    @nb.njit(parallel=True)
+    def sweeps(fld, fld_out, src, pp):
+        ny = fld.shape[1]
+        for i in nb.prange(ny):
+            im = i - 1 if i > 0 else 0
+            ip = i + 1 if i < ny - 1 else ny - 1
+            for f in range(n_diff):
+                relax(fld[f, i], fld[f, im], fld[f, ip], src[f], fld_out[f, i], pp[p_l2 + f], pp[p_om + f])
+
+    fld, fld_out, pp = args[2], args[3], args[11]
+    src = np.zeros((n_diff, fld.shape[2]), np.float32)
+    sweeps(fld, fld_out, src, pp)
+    return float(np.median([_timed(lambda: sweeps(fld, fld_out, src, pp)) for _ in range(repeats)]))
+
+
 def kernel_args(t, dt: float):
     from hepatwin.tissue import kernels as kn
 
@@ -103,6 +124,7 @@ def main() -> int:
     kn.tissue_step(*args)  # compiled (cache) and warm
     times = [_timed(lambda: kn.tissue_step(*args)) for _ in range(a.steps)]
     step_s = float(np.median(times))
+    sweeps_s = sweep_seconds(args, a.steps)
     np_times = [_timed(lambda: numpy_step(*args)) for _ in range(max(1, a.numpy_steps))]
     np_s = float(np.median(np_times))
     kernel_gbs = BYTES_PER_SITE * n / step_s / 1e9
@@ -135,6 +157,8 @@ def main() -> int:
           f" GB/s ({a.copy_mb} MB arrays, read+write)")
     print(f"  fused step          {step_s * 1e3:.2f} ms/step, {n / step_s / 1e6:.1f} M site-updates/s, "
           f"{kernel_gbs:.1f} GB/s = {kernel_gbs / copy_gbs:.0%} of copy ({BYTES_PER_SITE} B/site)")
+    print(f"  of which            {sweeps_s * 1e3:.2f} ms ({sweeps_s / step_s:.0%}) in the six field sweeps, "
+          f"{(step_s - sweeps_s) * 1e3:.2f} ms in cell rules, collagen and MSC transport")
     print(f"  NumPy step          {np_s * 1e3:.1f} ms/step -> numba speedup {np_s / step_s:.1f}x")
     how = "measured" if n_run == steps_year else f"extrapolated from {n_run} steps"
     print(f"  one simulated year  {year_s:.1f} s for 1e6 sites at dt 0.25 day ({steps_year} steps, {how}, "
