@@ -242,18 +242,23 @@ def parse_scenario(data: dict, source: str = "<scenario>") -> Scenario:
         raise ScenarioError(format_validation_error(err, source)) from None
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario TOML file."""
+def read_toml(path: str | Path, what: str) -> dict:
+    """The tables of a TOML input file; ScenarioError naming `what` and the path if it cannot be read."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ScenarioError(f"cannot read scenario {path}: {exc.strerror}") from None
+        raise ScenarioError(f"cannot read {what} {path}: {exc.strerror}") from None
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
-    return parse_scenario(data, str(path))
 
 
-__all__ = ["CELL_SOURCES", "ROUTES", "THERAPIES", "Scenario", "ScenarioError", "load_scenario", "parse_scenario"]
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file."""
+    return parse_scenario(read_toml(path, "scenario"), str(path))
+
+
+__all__ = ["CELL_SOURCES", "ROUTES", "THERAPIES", "Scenario", "ScenarioError", "load_scenario", "parse_scenario",
+           "read_toml"]

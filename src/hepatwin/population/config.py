@@ -3,7 +3,6 @@ acceptance criteria and optional target baseline distributions."""
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -12,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from scipy import stats
 
 from ..model import ETIOLOGIES, build_model
-from ..scenario import ScenarioError, Therapy, format_validation_error
+from ..scenario import ScenarioError, Therapy, format_validation_error, read_toml
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
@@ -180,12 +179,7 @@ class PopulationConfig(_Strict):
 def load_population(path: str | Path) -> PopulationConfig:
     """Read and validate a population TOML file (ScenarioError with field, value, expectation)."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ScenarioError(f"cannot read population file {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, "population file")
     try:
         return PopulationConfig.model_validate(data)
     except ValidationError as err:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 import time
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +17,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..scenario import Scenario, ScenarioError, format_validation_error, load_scenario, parse_scenario
+from ..scenario import Scenario, ScenarioError, format_validation_error, load_scenario, parse_scenario, read_toml
 from .params import PARAMS
 
 
@@ -60,10 +59,7 @@ def load_tissue_run(path: str | Path) -> tuple[Scenario, TissueConfig, Path]:
     path = Path(path)
     if not path.is_file():
         raise ScenarioError(f"scenario file {path} does not exist")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, "scenario file")
     tissue = data.pop("tissue", {})
     try:
         cfg = TissueConfig.model_validate(tissue)

@@ -8,14 +8,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..population.config import Criterion, PopulationConfig
-from ..scenario import Regimen, ScenarioError, Therapy, format_validation_error
+from ..scenario import Regimen, ScenarioError, Therapy, format_validation_error, read_toml
 from ..spec.model import Source
 from .defaults import ADVERSE_EVENTS, ASSAY_CV, DROPOUT_PER_YEAR, TRANSPLANT
 
@@ -244,10 +243,4 @@ def parse_protocol(data: dict, source: str = "<protocol>", base_dir: Path | None
 def load_protocol(path: str | Path) -> tuple[Protocol, PopulationConfig]:
     """Read and validate a protocol TOML file and the population it names."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ScenarioError(f"cannot read protocol {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
-    return parse_protocol(data, str(path), path.parent)
+    return parse_protocol(read_toml(path, "protocol"), str(path), path.parent)
