@@ -84,14 +84,13 @@ _LOADED: dict[str, BatchedModel] = {}
 
 
 def _structure_source(spec: ModelSpec) -> str:
-    """The Jacobian's block-triangular layout as module constants (numba freezes global arrays)."""
+    """The Jacobian's block-triangular layout (numba freezes global arrays) and its generated solve."""
     btf = block_triangular(jacobian_pattern(spec))
 
     def arr(name: str, values: np.ndarray) -> str:
         return f"{name} = np.array([{', '.join(str(int(v)) for v in values)}], dtype=np.int64)\n"
 
-    return (arr("_PERM", btf.perm) + arr("_STARTS", btf.starts) + arr("_OFF_PTR", btf.off_ptr)
-            + arr("_OFF_COL", btf.off_col) + "\n\n" + solve_source(btf))
+    return arr("_PERM", btf.perm) + arr("_STARTS", btf.starts) + "\n\n" + solve_source(btf)
 
 
 def compile_batched(spec: ModelSpec) -> BatchedModel:

@@ -72,27 +72,6 @@ def _lu_factor(A, piv):
 
 
 @njit(cache=True, error_model="numpy")
-def _lu_solve(LU, piv, b):
-    n = LU.shape[0]
-    for k in range(n):
-        p = piv[k]
-        if p != k:
-            tmp = b[k]
-            b[k] = b[p]
-            b[p] = tmp
-    for i in range(n):
-        s = b[i]
-        for j in range(i):
-            s -= LU[i, j] * b[j]
-        b[i] = s
-    for i in range(n - 1, -1, -1):
-        s = b[i]
-        for j in range(i + 1, n):
-            s -= LU[i, j] * b[j]
-        b[i] = s / LU[i, i]
-
-
-@njit(cache=True, error_model="numpy")
 def _btf_factor(A, piv):
     """LU with partial pivoting of each diagonal block of the block lower-triangular matrix A
     (states ordered by _PERM); the off-diagonal blocks are used as they are."""
