@@ -81,44 +81,27 @@ def site_hash(seed, step, site):
     return mix64(seed ^ mix64(step * _G + site))
 
 
-@nb.njit(inline="always", cache=True)
-def _hill_mod(b, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow):
-    m = np.float32(1.0)
-    for r in range(r_start[b], r_start[b + 1]):
-        x = sig[r_sig[r]]
-        if x > 0:
-            p = r_pow[r]
-            if p == 1.0:
-                xn = x
-            elif p == 2.0:
-                xn = x * x
-            else:
-                xn = x ** p
-            h = xn / (r_kpow[r] + xn)
-        else:
-            h = np.float32(0.0)
-        if r_up[r]:
-            m *= 1 + (r_fold[r] - 1) * h
-        else:
-            m *= 1 - (1 - r_fold[r]) * h
-    return m
+_F0 = np.float32(0.0)
+_F1 = np.float32(1.0)
+_FQ = np.float32(0.25)
+_FH = np.float32(0.5)
+ROWS_PER_BLOCK = 8
+# rows of the per-block work array (float32, one row per site of the image row)
+(W_U_HEP, W_U_HSC, W_U_MAC, W_U_END, W_SATF, W_AW, W_W, W_MU, W_R1, W_R2) = range(10)
+N_WORK = 10
+# rows of the per-block count/state array (int32)
+(C_EMPTY, C_DIV, C_ACT, C_HSC, C_HEP, C_HSC_NEW, C_MAC, C_ENDO) = range(8)
+N_COUNT = 8
 
 
-@nb.njit(inline="always", cache=True)
-def _p(rate, dt):
-    # probability of an event at `rate` within dt (Pade form of 1 - exp(-rate dt): cheap, exact to O(dt^2))
-    x = rate * dt
-    return x / (1 + x)
-
-
-@nb.njit(inline="always", cache=True)
+@nb.njit(inline="always", cache=True, error_model="numpy")
 def _choose(u, r1, r2, dt):
-    # which of two competing events happens within dt (0: none), from one uniform number
-    tot = (r1 + r2) * dt
-    pt = tot / (1 + tot)
-    if u >= pt:
-        return 0
-    return 1 if u * (r1 + r2) < r1 * pt else 2
+    # which of two competing events happens within dt (0: none), from one uniform number; Pade form of
+    # 1 - exp(-rate dt) (cheap, exact to O(dt^2)); branch-free so that loops over sites vectorise
+    r = r1 + r2
+    tot = r * dt
+    pt = tot / (_F1 + tot)
+    return np.int32(0) if u >= pt else (np.int32(1) if u * r < r1 * pt else np.int32(2))
 
 
 @nb.njit(inline="always", cache=True)
@@ -131,19 +114,317 @@ def _is_lumen(s):
     return s >= 1 and s <= 4
 
 
-@nb.njit(parallel=True, cache=True)
+@nb.njit(parallel=True, cache=True, error_model="numpy")
 def tissue_step(cell, cell_out, fld, fld_out, col, col_out, structure, zeta, winj, att, base, pp, sums_prev, rowsums,
                 r_start, r_sig, r_up, r_fold, r_kpow, r_pow, r_max, seed, step):
-    """Advance the tissue by one step of pp[P_DT] days (fields: one relaxation sweep each)."""
-    ny = cell.shape[0]
-    for i in nb.prange(ny):
-        _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, winj, att, base, pp, sums_prev,
-                    rowsums, r_start, r_sig, r_up, r_fold, r_kpow, r_pow, r_max, seed, step)
+    """Advance the tissue by one step of pp[P_DT] days (fields: one relaxation sweep each).
+
+    Rows are processed in blocks, each with its own scratch rows; every output site is a pure function of
+    the inputs, so the result does not depend on the blocking or the thread count."""
+    ny, nx = cell.shape
+    nblk = (ny + ROWS_PER_BLOCK - 1) // ROWS_PER_BLOCK
+    for b in nb.prange(nblk):
+        sg = np.empty((N_SIG, nx), np.float32)
+        md = np.empty((N_BEHAVIOURS, nx), np.float32)
+        wk = np.empty((N_WORK, nx), np.float32)
+        cnt = np.empty((N_COUNT, nx), np.int32)
+        srow = np.empty((N_DIFFUSING, nx), np.float32)
+        for i in range(b * ROWS_PER_BLOCK, min(ny, (b + 1) * ROWS_PER_BLOCK)):
+            _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, winj, att, base, pp,
+                        sums_prev, rowsums, r_start, r_sig, r_up, r_fold, r_kpow, r_pow, seed, step,
+                        sg, md, wk, cnt, srow)
 
 
-@nb.njit(cache=True)
+@nb.njit(inline="always", cache=True)
+def _neighbour(c, s):
+    # (empty hepatocyte slot, dividing hepatocyte, activated HSC, any HSC) of one neighbour, as 0/1
+    p = np.int32(s == PARENCHYMA)
+    h = np.int32(c & 3)
+    g = np.int32((c >> 2) & 3)
+    return p * np.int32(h == HEP_EMPTY), p * np.int32(h == HEP_DIVIDING), np.int32(g == HSC_A), np.int32(g != 0)
+
+
+@nb.njit(inline="always", cache=True)
+def _count_site(cnt, j, cn, sn, cs, ss, cw, sw, ce, se):
+    e1, d1, a1, h1 = _neighbour(cn, sn)
+    e2, d2, a2, h2 = _neighbour(cs, ss)
+    e3, d3, a3, h3 = _neighbour(cw, sw)
+    e4, d4, a4, h4 = _neighbour(ce, se)
+    cnt[C_EMPTY, j] = e1 + e2 + e3 + e4
+    cnt[C_DIV, j] = d1 + d2 + d3 + d4
+    cnt[C_ACT, j] = a1 + a2 + a3 + a4
+    cnt[C_HSC, j] = h1 + h2 + h3 + h4
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _count_row(cm, c0, cp, sm, s0, sp, cnt):
+    # neighbour counts of a row (zero-flux edges: the clamped neighbour is the site itself)
+    nx = c0.shape[0]
+    _count_site(cnt, 0, cm[0], sm[0], cp[0], sp[0], c0[0], s0[0], c0[1], s0[1])
+    for j in range(1, nx - 1):
+        _count_site(cnt, j, cm[j], sm[j], cp[j], sp[j], c0[j - 1], s0[j - 1], c0[j + 1], s0[j + 1])
+    k = nx - 1
+    _count_site(cnt, k, cm[k], sm[k], cp[k], sp[k], c0[k - 1], s0[k - 1], c0[k], s0[k])
+
+
+@nb.njit(inline="always", cache=True)
+def _collagen_site(out, satf, j, a0, b0, an, bn, as_, bs, aw, bw, ae, be, inv_csat):
+    ctot = a0 + b0
+    # scar density around the site: fronts of existing septa attract new matrix
+    c_nb = an + bn + as_ + bs + aw + bw + ae + be
+    out[j] = (_FH * ctot + np.float32(0.125) * c_nb) * inv_csat
+    satf[j] = max(_F0, _F1 - ctot * inv_csat)
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _collagen_row(am, a0, ap, bm, b0, bp, out, satf, inv_csat):
+    nx = a0.shape[0]
+    _collagen_site(out, satf, 0, a0[0], b0[0], am[0], bm[0], ap[0], bp[0], a0[0], b0[0], a0[1], b0[1], inv_csat)
+    for j in range(1, nx - 1):
+        _collagen_site(out, satf, j, a0[j], b0[j], am[j], bm[j], ap[j], bp[j], a0[j - 1], b0[j - 1], a0[j + 1],
+                       b0[j + 1], inv_csat)
+    k = nx - 1
+    _collagen_site(out, satf, k, a0[k], b0[k], am[k], bm[k], ap[k], bp[k], a0[k - 1], b0[k - 1], a0[k], b0[k],
+                   inv_csat)
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _uniform_row(seed, step, i, nx, wk):
+    # four uniforms per site from two counter-based hashes of (seed, step, site)
+    for j in range(nx):
+        h1 = site_hash(seed, step, np.uint64(i * nx + j))
+        h2 = mix64(h1 ^ _G)
+        wk[W_U_HEP, j] = np.float32((h1 & np.uint64(0xFFFFFFFF)) * _INV32)
+        wk[W_U_HSC, j] = np.float32((h1 >> np.uint64(32)) * _INV32)
+        wk[W_U_MAC, j] = np.float32((h2 & np.uint64(0xFFFFFFFF)) * _INV32)
+        wk[W_U_END, j] = np.float32((h2 >> np.uint64(32)) * _INV32)
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _mod_row(b, sg, m, r_start, r_sig, r_up, r_fold, r_kpow, r_pow):
+    """Product of the Hill modifiers of behaviour b for every site of a row (1 where no rule applies)."""
+    nx = m.shape[0]
+    m[:] = _F1
+    for r in range(r_start[b], r_start[b + 1]):
+        x = sg[r_sig[r]]
+        p = r_pow[r]
+        k = r_kpow[r]
+        # up: 1 + (fold - 1) h; down: 1 - (1 - fold) h, i.e. 1 + (fold - 1) h as well
+        a = np.float32(r_fold[r] - _F1) if r_up[r] else -np.float32(_F1 - r_fold[r])
+        if p == 1.0:
+            for j in range(nx):
+                xj = x[j]
+                h = xj / (k + xj) if xj > _F0 else _F0
+                m[j] *= _F1 + a * h
+        elif p == 2.0:
+            for j in range(nx):
+                xj = x[j]
+                xn = xj * xj
+                h = xn / (k + xn) if xj > _F0 else _F0
+                m[j] *= _F1 + a * h
+        else:
+            for j in range(nx):
+                xj = x[j]
+                xn = xj ** p if xj > _F0 else _F0
+                h = xn / (k + xn) if xj > _F0 else _F0
+                m[j] *= _F1 + a * h
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _hepatocyte_row(c0, s0, winj, cnt, wk, md, base, pp, dt, srow_cyt, srow_tgf):
+    nx = c0.shape[0]
+    b_inj, b_div, b_death, b_rec = base[HEP_INJURY], base[HEP_DIVISION], base[HEP_DEATH], base[HEP_RECOVERY]
+    b_cyt, b_tgf = base[HEP_CYT], base[HEP_TGF]
+    p_inj = pp[P_INJ]
+    kc = pp[P_KCYC] * dt
+    pk = kc / (_F1 + kc)
+    for j in range(nx):
+        hep = np.int32(c0[j] & 3)
+        par = s0[j] == PARENCHYMA
+        u = wk[W_U_HEP, j]
+        healthy = hep == HEP_HEALTHY
+        # healthy: injury or division (into an empty neighbour); injured: death or recovery
+        r1 = (b_inj + p_inj * winj[j]) * md[HEP_INJURY, j] if healthy else b_death * md[HEP_DEATH, j]
+        r2 = ((b_div * md[HEP_DIVISION, j] if cnt[C_EMPTY, j] > 0 else _F0) if healthy
+              else b_rec * md[HEP_RECOVERY, j])
+        ev = _choose(u, r1, r2, dt)
+        # a dividing neighbour's daughter fills an empty slot unless scar has taken it
+        x = pp[P_KCYC] * np.float32(cnt[C_DIV, j]) * _FH * dt
+        fill = (cnt[C_DIV, j] > 0) & (u < x / (_F1 + x) * wk[W_SATF, j])
+        new = hep
+        if hep == HEP_HEALTHY:
+            new = HEP_INJURED if ev == 1 else (HEP_DIVIDING if ev == 2 else hep)
+        elif hep == HEP_INJURED:
+            new = HEP_EMPTY if ev == 1 else (HEP_HEALTHY if ev == 2 else hep)
+        elif hep == HEP_DIVIDING:
+            new = HEP_HEALTHY if u < pk else hep
+        else:
+            new = HEP_HEALTHY if fill else hep
+        cnt[C_HEP, j] = new if par else hep
+        stay = par & (hep == HEP_INJURED) & (ev == 0)
+        srow_cyt[j] = b_cyt * md[HEP_CYT, j] if stay else _F0
+        srow_tgf[j] = b_tgf * md[HEP_TGF, j] if stay else _F0
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _stellate_row(c0, s0, cnt, wk, md, base, dt, srow_tgf, srow_hgf, srow_mmp):
+    nx = c0.shape[0]
+    for j in range(nx):
+        c = c0[j]
+        hsc = np.int32((c >> 2) & 3)
+        par = s0[j] == PARENCHYMA
+        u = wk[W_U_HSC, j]
+        n_act = cnt[C_ACT, j]
+        # none: proliferation of an activated neighbour or replenishment of a niche; quiescent: activation;
+        # activated: inactivation or apoptosis; inactivated: reactivation or requiescence
+        if hsc == HSC_NONE:
+            r1 = (base[HSC_PROL] * np.float32(n_act) * _FQ * md[HSC_PROL, j]
+                  if (n_act > 0) & (cnt[C_HSC, j] < 2) else _F0)
+            r2 = base[HSC_REPL] * md[HSC_REPL, j] if (c & 128) else _F0
+        elif hsc == HSC_Q:
+            r1 = base[HSC_ACT] * md[HSC_ACT, j]
+            r2 = _F0
+        elif hsc == HSC_A:
+            r1 = base[HSC_INACT] * md[HSC_INACT, j]
+            r2 = base[HSC_APOP] * md[HSC_APOP, j]
+        else:
+            r1 = base[HSC_REACT] * md[HSC_REACT, j]
+            r2 = base[HSC_REQ] * md[HSC_REQ, j]
+        ev = _choose(u, r1, r2, dt)
+        new = hsc
+        if hsc == HSC_NONE:
+            new = HSC_A if ev == 1 else (HSC_Q if ev == 2 else hsc)
+        elif hsc == HSC_Q:
+            new = HSC_A if ev == 1 else hsc
+        elif hsc == HSC_A:
+            new = HSC_I if ev == 1 else (HSC_NONE if ev == 2 else hsc)
+        else:
+            new = HSC_A if ev == 1 else (HSC_Q if ev == 2 else hsc)
+        cnt[C_HSC_NEW, j] = new if par else hsc
+        quiet = par & ((hsc == HSC_Q) | (hsc == HSC_I))
+        act = par & (hsc == HSC_A)
+        srow_hgf[j] = base[HSC_HGF] * md[HSC_HGF, j] if quiet else _F0
+        srow_tgf[j] += base[HSC_TGF] * md[HSC_TGF, j] if act else _F0
+        srow_mmp[j] = base[HSC_MMP] * md[HSC_MMP, j] if act else _F0
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _macrophage_row(c0, cnt, wk, md, base, dt, srow_cyt, srow_tgf, srow_mmp):
+    nx = c0.shape[0]
+    for j in range(nx):
+        mac = np.int32((c0[j] >> 4) & 3)
+        u = wk[W_U_MAC, j]
+        m1 = mac == MAC_M1
+        # none: recruitment (as M1); M1/M2: polarisation to the other type or departure
+        r1 = (base[MAC_REC] * md[MAC_REC, j] if mac == MAC_NONE
+              else (base[MAC_TO_M2] * md[MAC_TO_M2, j] if m1 else base[MAC_TO_M1] * md[MAC_TO_M1, j]))
+        r2 = _F0 if mac == MAC_NONE else base[MAC_DEP] * md[MAC_DEP, j]
+        ev = _choose(u, r1, r2, dt)
+        new = mac
+        if mac == MAC_NONE:
+            new = MAC_M1 if ev == 1 else mac
+        else:
+            new = (MAC_M2 if m1 else MAC_M1) if ev == 1 else (MAC_NONE if ev == 2 else mac)
+        cnt[C_MAC, j] = new
+        srow_cyt[j] += base[MAC_CYT] * md[MAC_CYT, j] if m1 else _F0
+        srow_mmp[j] += base[MAC_MMP] * md[MAC_MMP, j] if mac == MAC_M2 else _F0
+        srow_tgf[j] += base[MAC_TGF] * md[MAC_TGF, j] if mac != MAC_NONE else _F0
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _endothelium_row(c0, s0, zeta, cnt, wk, md, base, pp, dt, srow_o2):
+    nx = c0.shape[0]
+    o2z = pp[P_O2Z]
+    fcap = pp[P_FCAP]
+    b_o2 = base[END_O2]
+    for j in range(nx):
+        endo = np.int32((c0[j] >> 6) & 1)
+        s = s0[j]
+        # intact endothelium is lost (capillarised), capillarised endothelium is repaired
+        r1 = base[END_LOSS] * md[END_LOSS, j] if endo == 1 else base[END_REPAIR] * md[END_REPAIR, j]
+        ev = _choose(wk[W_U_END, j], r1, _F0, dt)
+        new = (np.int32(1) - endo) if (ev == 1) & (s == PARENCHYMA) else endo
+        cnt[C_ENDO, j] = new
+        o = b_o2 * md[END_O2, j] * (_F1 - o2z * zeta[j]) * (_F1 if new == 1 else fcap)
+        srow_o2[j] = o if s == PARENCHYMA else (_F1 if s == PORTAL_STROMA else _F1 - o2z)
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _msc_row(i, fld, fld_out, structure, att, sg, base, pp, dt, srow_msf, r_start, r_sig, r_up, r_fold, r_kpow,
+             r_pow):
+    # MSCs: random motility, homing up the attraction gradient, clearance, factor release (few rows have any)
+    ny, nx = structure.shape
+    im = i - 1 if i > 0 else 0
+    ip = i + 1 if i < ny - 1 else ny - 1
+    chi = base[MSC_HOME]
+    vmax = pp[P_VMAX]
+    d_m = pp[P_MSCD]
+    for j in range(nx):
+        jm = j - 1 if j > 0 else 0
+        jp = j + 1 if j < nx - 1 else nx - 1
+        m = fld[MSC, i, j]
+        mn, ms, mw, me = fld[MSC, im, j], fld[MSC, ip, j], fld[MSC, i, jm], fld[MSC, i, jp]
+        if m > 0 or mn > 0 or ms > 0 or mw > 0 or me > 0:
+            ac = att[i, j]
+            flux = _msc_flux(att, structure, im, j, mn, m, ac, chi, vmax, d_m)
+            flux += _msc_flux(att, structure, ip, j, ms, m, ac, chi, vmax, d_m)
+            flux += _msc_flux(att, structure, i, jm, mw, m, ac, chi, vmax, d_m)
+            flux += _msc_flux(att, structure, i, jp, me, m, ac, chi, vmax, d_m)
+            kc = base[MSC_CLEAR] * _hill_at(MSC_CLEAR, sg, j, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
+            m_new = m + dt * (flux - kc * m)
+            fld_out[MSC, i, j] = max(_F0, m_new)
+            srow_msf[j] = m * base[MSC_SEC] * _hill_at(MSC_SEC, sg, j, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
+        else:
+            fld_out[MSC, i, j] = _F0
+            srow_msf[j] = _F0
+
+
+@nb.njit(inline="always", cache=True)
+def _hill_at(b, sg, j, r_start, r_sig, r_up, r_fold, r_kpow, r_pow):
+    m = _F1
+    for r in range(r_start[b], r_start[b + 1]):
+        x = sg[r_sig[r], j]
+        h = _F0
+        if x > _F0:
+            p = r_pow[r]
+            xn = x if p == 1.0 else (x * x if p == 2.0 else x ** p)
+            h = xn / (r_kpow[r] + xn)
+        a = np.float32(r_fold[r] - _F1) if r_up[r] else -np.float32(_F1 - r_fold[r])
+        m *= _F1 + a * h
+    return m
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _collagen_update_row(a0, b0, mmp, s0, cnt, c0, wk, md, out_a, out_b, dt, syn, wa, wb, deg_s, deg_x, kx, mu0,
+                         cap):
+    # the patient's synthesis budget shared out where myofibroblasts are (and basal structures), degradation
+    # where MMPs act, cross-linking; dense scar cannot take more (the cap guards the explicit update)
+    nx = a0.shape[0]
+    for j in range(nx):
+        s = s0[j]
+        satf = wk[W_SATF, j]
+        a_local = cnt[C_ACT, j] + (np.int32(2) if ((c0[j] >> 2) & 3) == HSC_A else np.int32(0))
+        aw = np.float32(a_local) * satf * md[HSC_DEP, j] if (s == PARENCHYMA) & (a_local > 0) else _F0
+        basal = (s == PORTAL_STROMA) | (s == CV_WALL)
+        w = wa * aw + (wb * satf if basal else _F0)
+        dep = syn * w
+        mu = mmp[j] + mu0
+        cs = a0[j]
+        cx = b0[j]
+        cs_new = cs + dep - dt * (deg_s * mu + kx) * cs
+        cx_new = cx + dt * (kx * cs - deg_x * mu * cx)
+        tot = cs_new + cx_new
+        f = cap / tot if tot > cap else _F1
+        out_a[j] = cs_new * f
+        out_b[j] = cx_new * f
+        wk[W_AW, j] = aw
+        wk[W_W, j] = w
+        wk[W_MU, j] = mu
+
+
+@nb.njit(cache=True, error_model="numpy")
 def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, winj, att, base, pp, sums_prev,
-                rowsums, r_start, r_sig, r_up, r_fold, r_kpow, r_pow, r_max, seed, step):
+                rowsums, r_start, r_sig, r_up, r_fold, r_kpow, r_pow, seed, step, sg, md, wk, cnt, srow):
     ny, nx = cell.shape
     dt = pp[P_DT]
     ntis = max(sums_prev[S_TISSUE], 1.0)
@@ -152,7 +433,7 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
     mu_x = sums_prev[S_MUCX] / sums_prev[S_CX] if sums_prev[S_CX] > 0 else 1.0
     f_mean = sums_prev[S_MSF] / ntis
     fbg = pp[P_FBG]
-    f_norm = np.float32(1.0 / (f_mean + fbg)) if f_mean + fbg > 0 else np.float32(0.0)
+    f_norm = np.float32(1.0 / (f_mean + fbg)) if f_mean + fbg > 0 else _F0
     csat = pp[P_CSAT]
     inv_csat = np.float32(1.0 / csat)
     # The patient's synthesis budget, shared out by weight: basal structures (portal tracts, vein walls)
@@ -160,256 +441,66 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
     # deposition equals the patient's synthesis whatever the pattern.
     w_mean = sums_prev[S_W] / ntis
     b0 = pp[P_B0]
-    wb = np.float32(pp[P_CBASAL] / b0) if b0 > 0 else np.float32(0.0)
-    wa = np.float32(pp[P_AREL] / aw_mean) if aw_mean > 0 else np.float32(0.0)
-    syn = np.float32(dt * pp[P_SC] * (pp[P_CBASAL] + pp[P_AREL]) / w_mean) if w_mean > 0 else np.float32(0.0)
+    wb = np.float32(pp[P_CBASAL] / b0) if b0 > 0 else _F0
+    wa = np.float32(pp[P_AREL] / aw_mean) if aw_mean > 0 else _F0
+    syn = np.float32(dt * pp[P_SC] * (pp[P_CBASAL] + pp[P_AREL]) / w_mean) if w_mean > 0 else _F0
     deg_s = np.float32(pp[P_KDEG] * pp[P_DEGR] / mu_s)
     deg_x = np.float32(pp[P_KDX] * pp[P_DEGR] / mu_x)
-    kx = pp[P_KX]
     o2z = pp[P_O2Z]
-    sig = np.zeros(N_SIG, np.float32)
-    srow = np.zeros((N_DIFFUSING, nx), np.float32)  # secretion sources of this row
-    acc = np.zeros(N_SUMS, np.float64)  # small; stays in L1
     im = i - 1 if i > 0 else 0
     ip = i + 1 if i < ny - 1 else ny - 1
+    c0, s0 = cell[i], structure[i]
+
+    # ---- every signal of every site of the row (lumen sites computed too, then overwritten)
+    _count_row(cell[im], c0, cell[ip], structure[im], s0, structure[ip], cnt)
+    for f in range(N_DIFFUSING):
+        sg[f] = fld[f, i]
+    _collagen_row(col[0, im], col[0, i], col[0, ip], col[1, im], col[1, i], col[1, ip], sg[SG_COLLAGEN],
+                  wk[W_SATF], inv_csat)
+    _signal_rows(fld[MSF, i], cnt[C_EMPTY], winj[i], pp, fbg, f_norm, sg)
+    _uniform_row(seed, step, i, nx, wk)
+    for b in range(N_BEHAVIOURS):
+        if b != MSC_HOME and b != MSC_CLEAR and b != MSC_SEC:
+            _mod_row(b, sg, md[b], r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
+
+    # ---- cell rules, branch-free over the row: every rule evaluated at every site (no thinning)
+    _hepatocyte_row(c0, s0, winj[i], cnt, wk, md, base, pp, dt, srow[CYT], srow[TGFB])
+    _stellate_row(c0, s0, cnt, wk, md, base, dt, srow[TGFB], srow[HGF], srow[MMP])
+    _macrophage_row(c0, cnt, wk, md, base, dt, srow[CYT], srow[TGFB], srow[MMP])
+    _endothelium_row(c0, s0, zeta[i], cnt, wk, md, base, pp, dt, srow[O2])
+    has_msc = False
+    for k in (im, i, ip):
+        for j in range(nx):
+            if fld[MSC, k, j] > 0:
+                has_msc = True
+                break
+    if has_msc:
+        _msc_row(i, fld, fld_out, structure, att, sg, base, pp, dt, srow[MSF], r_start, r_sig, r_up, r_fold, r_kpow,
+                 r_pow)
+    else:
+        fld_out[MSC, i] = _F0
+        srow[MSF] = _F0
+    _collagen_update_row(col[0, i], col[1, i], fld[MMP, i], s0, cnt, c0, wk, md, col_out[0, i], col_out[1, i], dt,
+                         syn, wa, wb, deg_s, deg_x, pp[P_KX], pp[P_MU0], np.float32(1.5) * csat)
+
+    # ---- new cell bytes and the row's sums (tissue sites, in site order)
+    acc = np.zeros(N_SUMS, np.float64)
     for j in range(nx):
-        jm = j - 1 if j > 0 else 0
-        jp = j + 1 if j < nx - 1 else nx - 1
-        s = structure[i, j]
+        s = s0[j]
         if _is_lumen(s):
-            for f in range(N_FIELDS):
-                fld_out[f, i, j] = 0.0
-            col_out[0, i, j] = 0.0
-            col_out[1, i, j] = 0.0
-            # blood in portal vessels is the oxygen source; the central vein drains
-            fld_out[O2, i, j] = 1.0 if s != 1 else 1.0 - o2z
             cell_out[i, j] = 0
+            col_out[0, i, j] = _F0
+            col_out[1, i, j] = _F0
             continue
-        c = cell[i, j]
-        hep = c & 3
-        hsc = (c >> 2) & 3
-        hsc_old = hsc
-        mac = (c >> 4) & 3
-        endo = (c >> 6) & 1
-        niche = c & 128
-        cn, cs_, cw, ce = cell[im, j], cell[ip, j], cell[i, jm], cell[i, jp]
-        sn, ss, sw, se = structure[im, j], structure[ip, j], structure[i, jm], structure[i, jp]
-        n_empty = 0
-        n_div = 0
-        n_act = 0
-        n_hsc = 0
-        for cc, sc in ((cn, sn), (cs_, ss), (cw, sw), (ce, se)):
-            if _is_par(sc):
-                h4 = cc & 3
-                if h4 == HEP_EMPTY:
-                    n_empty += 1
-                elif h4 == HEP_DIVIDING:
-                    n_div += 1
-            g4 = (cc >> 2) & 3
-            if g4 == HSC_A:
-                n_act += 1
-            if g4 != HSC_NONE:
-                n_hsc += 1
-        cs = col[0, i, j]
-        cx = col[1, i, j]
-        ctot = cs + cx
-        for f in range(N_DIFFUSING):
-            sig[f] = fld[f, i, j]
-        # scar density around the site: fronts of existing septa attract new matrix
-        c_nb = (col[0, im, j] + col[1, im, j] + col[0, ip, j] + col[1, ip, j] + col[0, i, jm] + col[1, i, jm]
-                + col[0, i, jp] + col[1, i, jp])
-        sig[SG_COLLAGEN] = (np.float32(0.5) * ctot + np.float32(0.125) * c_nb) * inv_csat
-        sig[SG_EMPTY] = n_empty * np.float32(0.25)
-        fl = (fld[MSF, i, j] + fbg) * f_norm
-        sig[SG_EIM] = min(np.float32(1.0), pp[P_EIM] * fl)
-        sig[SG_EAF] = min(np.float32(1.0), pp[P_EAF] * fl)
-        sig[SG_ERG] = min(np.float32(1.0), pp[P_ERG] * fl)
-        sig[SG_EMC] = min(np.float32(1.0), pp[P_EMC] * fl)
-        sig[SG_EACD] = min(np.float32(1.0), pp[P_EACD] * fl)
-        sig[SG_INFL] = pp[P_INFL]
-        sig[SG_STIM] = pp[P_STIM]
-        sig[SG_WINJ] = winj[i, j]
-        site = np.uint64(i * nx + j)
-        h1 = site_hash(seed, step, site)
-        h2 = mix64(h1 ^ _G)
-        u_hep = np.float32((h1 & np.uint64(0xFFFFFFFF)) * _INV32)
-        u_hsc = np.float32((h1 >> np.uint64(32)) * _INV32)
-        u_mac = np.float32((h2 & np.uint64(0xFFFFFFFF)) * _INV32)
-        u_end = np.float32((h2 >> np.uint64(32)) * _INV32)
-        par = _is_par(s)
-        satf = max(np.float32(0.0), 1 - ctot * inv_csat)
-
-        # ---- hepatocyte. Rare events are thinned: with u above the largest possible probability
-        # (every 'increases' rule saturated) nothing can happen, so the rules need not be evaluated.
-        if par:
-            if hep == HEP_HEALTHY:
-                r1 = base[HEP_INJURY] + pp[P_INJ] * winj[i, j]
-                r2 = base[HEP_DIVISION] if n_empty > 0 else np.float32(0.0)
-                rm = (r1 * r_max[HEP_INJURY] + r2 * r_max[HEP_DIVISION]) * dt
-                if u_hep * (1 + rm) < rm:  # u < rm / (1 + rm) without a division
-                    r1 *= _hill_mod(HEP_INJURY, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-                    if r2 > 0:
-                        r2 *= _hill_mod(HEP_DIVISION, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-                    ev = _choose(u_hep, r1, r2, dt)
-                    if ev == 1:
-                        hep = HEP_INJURED
-                    elif ev == 2:
-                        hep = HEP_DIVIDING
-            elif hep == HEP_INJURED:
-                r1 = base[HEP_DEATH] * _hill_mod(HEP_DEATH, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-                r2 = base[HEP_RECOVERY] * _hill_mod(HEP_RECOVERY, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-                ev = _choose(u_hep, r1, r2, dt)
-                if ev == 1:
-                    hep = HEP_EMPTY
-                elif ev == 2:
-                    hep = HEP_HEALTHY
-                else:
-                    srow[CYT, j] += base[HEP_CYT] * _hill_mod(HEP_CYT, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-                    srow[TGFB, j] += base[HEP_TGF] * _hill_mod(HEP_TGF, sig, r_start, r_sig, r_up, r_fold, r_kpow,
-                                                           r_pow)
-            elif hep == HEP_DIVIDING:
-                if u_hep < _p(pp[P_KCYC], dt):
-                    hep = HEP_HEALTHY
-            elif n_div > 0 and u_hep < _p(pp[P_KCYC] * n_div * np.float32(0.5), dt) * satf:
-                # a dividing neighbour's daughter fills the gap unless scar has taken it
-                hep = HEP_HEALTHY
-
-        # ---- stellate cells (parenchyma only)
-        if par:
-            if hsc == HSC_NONE:
-                r1 = base[HSC_PROL] * n_act * np.float32(0.25) if n_hsc < 2 else np.float32(0.0)
-                r2 = base[HSC_REPL] if niche else np.float32(0.0)
-                rm = (r1 * r_max[HSC_PROL] + r2 * r_max[HSC_REPL]) * dt
-                if u_hsc * (1 + rm) < rm:  # u < rm / (1 + rm) without a division
-                    if r1 > 0:
-                        r1 *= _hill_mod(HSC_PROL, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-                    if r2 > 0:
-                        r2 *= _hill_mod(HSC_REPL, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-                    ev = _choose(u_hsc, r1, r2, dt)
-                    if ev == 1:
-                        hsc = HSC_A
-                    elif ev == 2:
-                        hsc = HSC_Q
-            elif hsc == HSC_Q:
-                rm = base[HSC_ACT] * r_max[HSC_ACT] * dt
-                if u_hsc * (1 + rm) < rm:  # u < rm / (1 + rm) without a division
-                    r1 = base[HSC_ACT] * _hill_mod(HSC_ACT, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-                    if _choose(u_hsc, r1, np.float32(0.0), dt) == 1:
-                        hsc = HSC_A
-                srow[HGF, j] += base[HSC_HGF] * _hill_mod(HSC_HGF, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-            elif hsc == HSC_A:
-                r1 = base[HSC_INACT]
-                r2 = base[HSC_APOP]
-                rm = (r1 * r_max[HSC_INACT] + r2 * r_max[HSC_APOP]) * dt
-                if u_hsc * (1 + rm) < rm:  # u < rm / (1 + rm) without a division
-                    r1 *= _hill_mod(HSC_INACT, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-                    r2 *= _hill_mod(HSC_APOP, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-                    ev = _choose(u_hsc, r1, r2, dt)
-                    if ev == 1:
-                        hsc = HSC_I
-                    elif ev == 2:
-                        hsc = HSC_NONE
-                srow[TGFB, j] += base[HSC_TGF] * _hill_mod(HSC_TGF, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-                srow[MMP, j] += base[HSC_MMP] * _hill_mod(HSC_MMP, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-            else:
-                r1 = base[HSC_REACT]
-                r2 = base[HSC_REQ]
-                rm = (r1 * r_max[HSC_REACT] + r2 * r_max[HSC_REQ]) * dt
-                if u_hsc * (1 + rm) < rm:  # u < rm / (1 + rm) without a division
-                    r1 *= _hill_mod(HSC_REACT, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-                    r2 *= _hill_mod(HSC_REQ, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-                    ev = _choose(u_hsc, r1, r2, dt)
-                    if ev == 1:
-                        hsc = HSC_A
-                    elif ev == 2:
-                        hsc = HSC_Q
-                srow[HGF, j] += base[HSC_HGF] * _hill_mod(HSC_HGF, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-
-        # ---- macrophages (all tissue sites)
-        if mac == MAC_NONE:
-            rm = base[MAC_REC] * r_max[MAC_REC] * dt
-            if u_mac * (1 + rm) < rm:  # u < rm / (1 + rm) without a division
-                r1 = base[MAC_REC] * _hill_mod(MAC_REC, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-                if _choose(u_mac, r1, np.float32(0.0), dt) == 1:
-                    mac = MAC_M1
-        else:
-            bpol = MAC_TO_M2 if mac == MAC_M1 else MAC_TO_M1
-            r1 = base[bpol]
-            r2 = base[MAC_DEP]
-            rm = (r1 * r_max[bpol] + r2 * r_max[MAC_DEP]) * dt
-            if mac == MAC_M1:
-                srow[CYT, j] += base[MAC_CYT] * _hill_mod(MAC_CYT, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-            else:
-                srow[MMP, j] += base[MAC_MMP] * _hill_mod(MAC_MMP, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-            srow[TGFB, j] += base[MAC_TGF] * _hill_mod(MAC_TGF, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-            if u_mac * (1 + rm) < rm:  # u < rm / (1 + rm) without a division
-                r1 *= _hill_mod(bpol, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-                r2 *= _hill_mod(MAC_DEP, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-                ev = _choose(u_mac, r1, r2, dt)
-                if ev == 1:
-                    mac = MAC_M2 if mac == MAC_M1 else MAC_M1
-                elif ev == 2:
-                    mac = MAC_NONE
-
-        # ---- sinusoidal endothelium and oxygen supply
-        if par:
-            be = END_LOSS if endo == 1 else END_REPAIR
-            rm = base[be] * r_max[be] * dt
-            if u_end * (1 + rm) < rm:  # u < rm / (1 + rm) without a division
-                r1 = base[be] * _hill_mod(be, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-                if _choose(u_end, r1, np.float32(0.0), dt) == 1:
-                    endo = 1 - endo
-            o = base[END_O2] * _hill_mod(END_O2, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-            srow[O2, j] = o * (1 - o2z * zeta[i, j]) * (np.float32(1.0) if endo == 1 else pp[P_FCAP])
-        elif s == PORTAL_STROMA:
-            srow[O2, j] = 1.0
-        else:
-            srow[O2, j] = 1.0 - o2z
-
-        # ---- MSCs: random motility, homing up the attraction gradient, clearance, factor release
-        m = fld[MSC, i, j]
-        mn, ms, mw, me = fld[MSC, im, j], fld[MSC, ip, j], fld[MSC, i, jm], fld[MSC, i, jp]
-        if m > 0 or mn > 0 or ms > 0 or mw > 0 or me > 0:
-            ac = att[i, j]
-            chi = base[MSC_HOME]
-            vmax = pp[P_VMAX]
-            d_m = pp[P_MSCD]
-            flux = _msc_flux(att, structure, im, j, mn, m, ac, chi, vmax, d_m)
-            flux += _msc_flux(att, structure, ip, j, ms, m, ac, chi, vmax, d_m)
-            flux += _msc_flux(att, structure, i, jm, mw, m, ac, chi, vmax, d_m)
-            flux += _msc_flux(att, structure, i, jp, me, m, ac, chi, vmax, d_m)
-            kc = base[MSC_CLEAR] * _hill_mod(MSC_CLEAR, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-            m_new = m + dt * (flux - kc * m)
-            fld_out[MSC, i, j] = max(np.float32(0.0), m_new)
-            srow[MSF, j] = m * base[MSC_SEC] * _hill_mod(MSC_SEC, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-        else:
-            fld_out[MSC, i, j] = 0.0
-
-        # ---- collagen: patient budget, shared out where myofibroblasts are and where MMPs act
-        basal = (s == PORTAL_STROMA) | (s == CV_WALL)
-        aw = np.float32(0.0)
-        if par:
-            a_local = n_act + (2 if hsc_old == HSC_A else 0)
-            if a_local > 0:
-                aw = a_local * satf * _hill_mod(HSC_DEP, sig, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-        w = wa * aw + (wb * satf if basal else np.float32(0.0))
-        dep = syn * w
-        mu = fld[MMP, i, j] + pp[P_MU0]
-        cs_new = cs + dep - dt * (deg_s * mu + kx) * cs
-        cx_new = cx + dt * (kx * cs - deg_x * mu * cx)
-        # dense scar cannot take more: the cap guards against overshoot of the explicit update
-        cap = np.float32(1.5) * csat
-        if cs_new + cx_new > cap:
-            f_cap = cap / (cs_new + cx_new)
-            cs_new *= f_cap
-            cx_new *= f_cap
-        col_out[0, i, j] = cs_new
-        col_out[1, i, j] = cx_new
-
-        cell_out[i, j] = hep | (hsc << 2) | (mac << 4) | (endo << 6) | niche
-        acc[S_AW] += aw
-        acc[S_BW] += satf if basal else 0.0
-        acc[S_W] += w
+        hep, hsc, mac = cnt[C_HEP, j], cnt[C_HSC_NEW, j], cnt[C_MAC, j]
+        cell_out[i, j] = np.uint8(hep | (hsc << 2) | (mac << 4) | (cnt[C_ENDO, j] << 6) | (c0[j] & 128))
+        satf = wk[W_SATF, j]
+        mu = wk[W_MU, j]
+        cs_new, cx_new = col_out[0, i, j], col_out[1, i, j]
+        par = s == PARENCHYMA
+        acc[S_AW] += wk[W_AW, j]
+        acc[S_BW] += satf if (s == PORTAL_STROMA) | (s == CV_WALL) else 0.0
+        acc[S_W] += wk[W_W, j]
         acc[S_MUCS] += mu * cs_new
         acc[S_CS] += cs_new
         acc[S_MUCX] += mu * cx_new
@@ -426,9 +517,9 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
         _relax_row(fld[f, i], fld[f, im], fld[f, ip], srow[f], fld_out[f, i], pp[P_L2 + f], pp[P_OMEGA + f])
     msf = 0.0
     for j in range(nx):
-        s = structure[i, j]
+        s = s0[j]
         if _is_lumen(s):
-            for f in range(N_DIFFUSING):
+            for f in range(N_FIELDS):
                 fld_out[f, i, j] = 0.0
             # blood in portal vessels is the oxygen source; the central vein drains
             fld_out[O2, i, j] = 1.0 if s != 1 else 1.0 - o2z
@@ -439,6 +530,23 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
         rowsums[i, k] = acc[k]
 
 
+@nb.njit(cache=True, error_model="numpy")
+def _signal_rows(msf, n_empty, winj, pp, fbg, f_norm, sg):
+    # local MSC mechanism effects from the factor field, empty-neighbour fraction, patient drivers, injury weight
+    nx = msf.shape[0]
+    p_im, p_af, p_rg, p_mc, p_cd = pp[P_EIM], pp[P_EAF], pp[P_ERG], pp[P_EMC], pp[P_EACD]
+    for j in range(nx):
+        fl = (msf[j] + fbg) * f_norm
+        sg[SG_EIM, j] = min(_F1, p_im * fl)
+        sg[SG_EAF, j] = min(_F1, p_af * fl)
+        sg[SG_ERG, j] = min(_F1, p_rg * fl)
+        sg[SG_EMC, j] = min(_F1, p_mc * fl)
+        sg[SG_EACD, j] = min(_F1, p_cd * fl)
+    for j in range(nx):
+        sg[SG_EMPTY, j] = np.float32(n_empty[j]) * _FQ
+    sg[SG_INFL] = pp[P_INFL]
+    sg[SG_STIM] = pp[P_STIM]
+    sg[SG_WINJ] = winj
 
 
 @nb.njit(inline="always", cache=True)
