@@ -1,11 +1,15 @@
-"""The fused tissue step: every field and every cell slot of a site updated in one pass (numba).
+"""The fused tissue step: every field and every cell slot of a row updated in one pass over memory (numba).
 
-Per site the kernel reads the old fields, cell byte and anatomy, and writes new fields and a new
-cell byte to separate buffers so the
-result does not depend on the order in which rows are visited. Random numbers come from a
-counter-based hash of (seed, step, site): the same seed gives bit-identical arrays on any thread count.
-Per-row partial sums (collagen budget, means of signals) are returned for the next step and reduced in
-a fixed order.
+A row goes through phases, each a short loop over the row's sites that the compiler can vectorise:
+neighbour counts and signals, uniforms, the distinct Hill terms and the modifier of every behaviour,
+then the cell rules of each cell type branch-free (every rule evaluated at every site, results
+selected by state), collagen, new cell bytes, row sums and the field sweeps. The phases work on
+scratch rows that stay in cache; the big arrays are read and written once per step. Old and new
+states live in separate buffers, so the result does not depend on the order in which rows are visited.
+Random numbers come from a counter-based hash of (seed, step, site): the same seed gives bit-identical
+arrays on any thread count. Per-row partial sums (collagen budget, means of signals) are returned for
+the next step and reduced in a fixed order. Functions use numba's NumPy error model: a division by
+zero would give inf rather than raise, which lets divisions vectorise (every divisor here is positive).
 """
 
 from __future__ import annotations
@@ -61,6 +65,9 @@ SG_INFL, SG_STIM, SG_WINJ = _SIG["inflammation"], _SIG["activation_stimulus"], _
 END_LOSS, END_REPAIR, END_O2 = (B("endothelium", b) for b in ("loss", "repair", "oxygen_supply"))
 MSC_SEC, MSC_CLEAR, MSC_HOME = (B("msc", b) for b in ("factor_secretion", "clearance", "homing"))
 N_BEHAVIOURS = MSC_HOME + 1
+# the MSC behaviours come last; they are evaluated per site where MSCs are, all others for whole rows
+N_ROW_BEHAVIOURS = min(MSC_SEC, MSC_CLEAR, MSC_HOME)
+assert {MSC_SEC, MSC_CLEAR, MSC_HOME} == set(range(N_ROW_BEHAVIOURS, N_BEHAVIOURS))
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -119,20 +126,25 @@ def tissue_step(cell, cell_out, fld, fld_out, col, col_out, structure, zeta, win
                 r_start, r_sig, r_up, r_fold, r_kpow, r_pow, r_max, seed, step):
     """Advance the tissue by one step of pp[P_DT] days (fields: one relaxation sweep each).
 
+    `r_max` (the largest modifier of each behaviour) is not needed by this branch-free kernel; it stays in
+    the signature shared with the NumPy reference and the rule set's `arrays()`.
+
     Rows are processed in blocks, each with its own scratch rows; every output site is a pure function of
     the inputs, so the result does not depend on the blocking or the thread count."""
     ny, nx = cell.shape
+    term, t_sig, t_k, t_p, n_terms = _hill_terms(r_start, r_sig, r_kpow, r_pow)
     nblk = (ny + ROWS_PER_BLOCK - 1) // ROWS_PER_BLOCK
     for b in nb.prange(nblk):
         sg = np.empty((N_SIG, nx), np.float32)
-        md = np.empty((N_BEHAVIOURS, nx), np.float32)
+        hr = np.empty((max(n_terms, 1), nx), np.float32)
+        md = np.empty((N_ROW_BEHAVIOURS, nx), np.float32)
         wk = np.empty((N_WORK, nx), np.float32)
         cnt = np.empty((N_COUNT, nx), np.int32)
         srow = np.empty((N_DIFFUSING, nx), np.float32)
         for i in range(b * ROWS_PER_BLOCK, min(ny, (b + 1) * ROWS_PER_BLOCK)):
             _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, winj, att, base, pp,
                         sums_prev, rowsums, r_start, r_sig, r_up, r_fold, r_kpow, r_pow, seed, step,
-                        sg, md, wk, cnt, srow)
+                        sg, md, wk, cnt, srow, hr, term, t_sig, t_k, t_p, n_terms)
 
 
 @nb.njit(inline="always", cache=True)
@@ -200,135 +212,158 @@ def _uniform_row(seed, step, i, nx, wk):
         wk[W_U_END, j] = np.float32((h2 >> np.uint64(32)) * _INV32)
 
 
+@nb.njit(cache=True)
+def _hill_terms(r_start, r_sig, r_kpow, r_pow):
+    """The distinct Hill terms (signal, K^n, n) of the row-evaluated behaviours; term[r] of each rule.
+
+    Several rules share a term (e.g. every MSC anti-fibrosis rule), so a row computes each once."""
+    nr = r_sig.shape[0]
+    term = np.full(nr, -1, np.int32)
+    t_sig = np.empty(max(nr, 1), np.int32)
+    t_k = np.empty(max(nr, 1), np.float32)
+    t_p = np.empty(max(nr, 1), np.float32)
+    n = 0
+    for b in range(N_ROW_BEHAVIOURS):
+        for r in range(r_start[b], r_start[b + 1]):
+            q = 0
+            while q < n and not (t_sig[q] == r_sig[r] and t_k[q] == r_kpow[r] and t_p[q] == r_pow[r]):
+                q += 1
+            if q == n:
+                t_sig[n], t_k[n], t_p[n] = r_sig[r], r_kpow[r], r_pow[r]
+                n += 1
+            term[r] = q
+    return term, t_sig, t_k, t_p, n
+
+
 @nb.njit(cache=True, error_model="numpy")
-def _mod_row(b, sg, m, r_start, r_sig, r_up, r_fold, r_kpow, r_pow):
+def _hill_row(x, k, p, h):
+    """h = x^n / (K^n + x^n) for every site of a row (0 where x <= 0)."""
+    nx = x.shape[0]
+    if p == 1.0:
+        for j in range(nx):
+            xj = x[j]
+            h[j] = xj / (k + xj) if xj > _F0 else _F0
+    elif p == 2.0:
+        for j in range(nx):
+            xj = x[j]
+            xn = xj * xj
+            h[j] = xn / (k + xn) if xj > _F0 else _F0
+    else:
+        for j in range(nx):
+            xj = x[j]
+            xn = xj ** p if xj > _F0 else _F0
+            h[j] = xn / (k + xn) if xj > _F0 else _F0
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _mod_row(b, hr, term, m, r_start, r_up, r_fold):
     """Product of the Hill modifiers of behaviour b for every site of a row (1 where no rule applies)."""
     nx = m.shape[0]
     m[:] = _F1
     for r in range(r_start[b], r_start[b + 1]):
-        x = sg[r_sig[r]]
-        p = r_pow[r]
-        k = r_kpow[r]
         # up: 1 + (fold - 1) h; down: 1 - (1 - fold) h, i.e. 1 + (fold - 1) h as well
         a = np.float32(r_fold[r] - _F1) if r_up[r] else -np.float32(_F1 - r_fold[r])
-        if p == 1.0:
-            for j in range(nx):
-                xj = x[j]
-                h = xj / (k + xj) if xj > _F0 else _F0
-                m[j] *= _F1 + a * h
-        elif p == 2.0:
-            for j in range(nx):
-                xj = x[j]
-                xn = xj * xj
-                h = xn / (k + xn) if xj > _F0 else _F0
-                m[j] *= _F1 + a * h
-        else:
-            for j in range(nx):
-                xj = x[j]
-                xn = xj ** p if xj > _F0 else _F0
-                h = xn / (k + xn) if xj > _F0 else _F0
-                m[j] *= _F1 + a * h
+        h = hr[term[r]]
+        for j in range(nx):
+            m[j] *= _F1 + a * h[j]
 
 
 @nb.njit(cache=True, error_model="numpy")
 def _hepatocyte_row(c0, s0, winj, cnt, wk, md, base, pp, dt, srow_cyt, srow_tgf):
+    # every quantity is loaded and every candidate computed, then selected: no branches on cell state
     nx = c0.shape[0]
     b_inj, b_div, b_death, b_rec = base[HEP_INJURY], base[HEP_DIVISION], base[HEP_DEATH], base[HEP_RECOVERY]
     b_cyt, b_tgf = base[HEP_CYT], base[HEP_TGF]
     p_inj = pp[P_INJ]
-    kc = pp[P_KCYC] * dt
+    k_cyc = pp[P_KCYC]
+    kc = k_cyc * dt
     pk = kc / (_F1 + kc)
     for j in range(nx):
         hep = np.int32(c0[j] & 3)
         par = s0[j] == PARENCHYMA
         u = wk[W_U_HEP, j]
+        satf = wk[W_SATF, j]
+        n_empty = cnt[C_EMPTY, j]
+        n_div = cnt[C_DIV, j]
+        m_inj, m_div, m_death, m_rec = md[HEP_INJURY, j], md[HEP_DIVISION, j], md[HEP_DEATH, j], md[HEP_RECOVERY, j]
+        m_cyt, m_tgf = md[HEP_CYT, j], md[HEP_TGF, j]
         healthy = hep == HEP_HEALTHY
         # healthy: injury or division (into an empty neighbour); injured: death or recovery
-        r1 = (b_inj + p_inj * winj[j]) * md[HEP_INJURY, j] if healthy else b_death * md[HEP_DEATH, j]
-        r2 = ((b_div * md[HEP_DIVISION, j] if cnt[C_EMPTY, j] > 0 else _F0) if healthy
-              else b_rec * md[HEP_RECOVERY, j])
+        r1h = (b_inj + p_inj * winj[j]) * m_inj
+        r2h = b_div * m_div if n_empty > 0 else _F0
+        r1 = r1h if healthy else b_death * m_death
+        r2 = r2h if healthy else b_rec * m_rec
         ev = _choose(u, r1, r2, dt)
-        # a dividing neighbour's daughter fills an empty slot unless scar has taken it
-        x = pp[P_KCYC] * np.float32(cnt[C_DIV, j]) * _FH * dt
-        fill = (cnt[C_DIV, j] > 0) & (u < x / (_F1 + x) * wk[W_SATF, j])
-        new = hep
-        if hep == HEP_HEALTHY:
-            new = HEP_INJURED if ev == 1 else (HEP_DIVIDING if ev == 2 else hep)
-        elif hep == HEP_INJURED:
-            new = HEP_EMPTY if ev == 1 else (HEP_HEALTHY if ev == 2 else hep)
-        elif hep == HEP_DIVIDING:
-            new = HEP_HEALTHY if u < pk else hep
-        else:
-            new = HEP_HEALTHY if fill else hep
-        cnt[C_HEP, j] = new if par else hep
+        # an empty slot is filled by a dividing neighbour's daughter unless scar has taken it
+        x = k_cyc * np.float32(n_div) * _FH * dt
+        fill = (n_div > 0) & (u < x / (_F1 + x) * satf)
+        new_h = HEP_INJURED if ev == 1 else (HEP_DIVIDING if ev == 2 else HEP_HEALTHY)
+        new_i = HEP_EMPTY if ev == 1 else (HEP_HEALTHY if ev == 2 else HEP_INJURED)
+        new_d = HEP_HEALTHY if u < pk else HEP_DIVIDING
+        new_e = HEP_HEALTHY if fill else HEP_EMPTY
+        new = new_h if healthy else (new_i if hep == HEP_INJURED else (new_d if hep == HEP_DIVIDING else new_e))
+        cnt[C_HEP, j] = np.int32(new) if par else hep
         stay = par & (hep == HEP_INJURED) & (ev == 0)
-        srow_cyt[j] = b_cyt * md[HEP_CYT, j] if stay else _F0
-        srow_tgf[j] = b_tgf * md[HEP_TGF, j] if stay else _F0
+        srow_cyt[j] = b_cyt * m_cyt if stay else _F0
+        srow_tgf[j] = b_tgf * m_tgf if stay else _F0
 
 
 @nb.njit(cache=True, error_model="numpy")
 def _stellate_row(c0, s0, cnt, wk, md, base, dt, srow_tgf, srow_hgf, srow_mmp):
     nx = c0.shape[0]
+    b_prol, b_repl, b_act, b_inact = base[HSC_PROL], base[HSC_REPL], base[HSC_ACT], base[HSC_INACT]
+    b_apop, b_react, b_req = base[HSC_APOP], base[HSC_REACT], base[HSC_REQ]
+    b_hgf, b_tgf, b_mmp = base[HSC_HGF], base[HSC_TGF], base[HSC_MMP]
     for j in range(nx):
         c = c0[j]
         hsc = np.int32((c >> 2) & 3)
         par = s0[j] == PARENCHYMA
         u = wk[W_U_HSC, j]
         n_act = cnt[C_ACT, j]
+        n_hsc = cnt[C_HSC, j]
+        m_prol, m_repl, m_act, m_inact = md[HSC_PROL, j], md[HSC_REPL, j], md[HSC_ACT, j], md[HSC_INACT, j]
+        m_apop, m_react, m_req = md[HSC_APOP, j], md[HSC_REACT, j], md[HSC_REQ, j]
+        m_hgf, m_tgf, m_mmp = md[HSC_HGF, j], md[HSC_TGF, j], md[HSC_MMP, j]
         # none: proliferation of an activated neighbour or replenishment of a niche; quiescent: activation;
         # activated: inactivation or apoptosis; inactivated: reactivation or requiescence
-        if hsc == HSC_NONE:
-            r1 = (base[HSC_PROL] * np.float32(n_act) * _FQ * md[HSC_PROL, j]
-                  if (n_act > 0) & (cnt[C_HSC, j] < 2) else _F0)
-            r2 = base[HSC_REPL] * md[HSC_REPL, j] if (c & 128) else _F0
-        elif hsc == HSC_Q:
-            r1 = base[HSC_ACT] * md[HSC_ACT, j]
-            r2 = _F0
-        elif hsc == HSC_A:
-            r1 = base[HSC_INACT] * md[HSC_INACT, j]
-            r2 = base[HSC_APOP] * md[HSC_APOP, j]
-        else:
-            r1 = base[HSC_REACT] * md[HSC_REACT, j]
-            r2 = base[HSC_REQ] * md[HSC_REQ, j]
+        r1n = b_prol * np.float32(n_act) * _FQ * m_prol if (n_act > 0) & (n_hsc < 2) else _F0
+        r2n = b_repl * m_repl if (c & 128) != 0 else _F0
+        none, quiescent, active = hsc == HSC_NONE, hsc == HSC_Q, hsc == HSC_A
+        r1 = r1n if none else (b_act * m_act if quiescent else (b_inact * m_inact if active else b_react * m_react))
+        r2 = r2n if none else (_F0 if quiescent else (b_apop * m_apop if active else b_req * m_req))
         ev = _choose(u, r1, r2, dt)
-        new = hsc
-        if hsc == HSC_NONE:
-            new = HSC_A if ev == 1 else (HSC_Q if ev == 2 else hsc)
-        elif hsc == HSC_Q:
-            new = HSC_A if ev == 1 else hsc
-        elif hsc == HSC_A:
-            new = HSC_I if ev == 1 else (HSC_NONE if ev == 2 else hsc)
-        else:
-            new = HSC_A if ev == 1 else (HSC_Q if ev == 2 else hsc)
-        cnt[C_HSC_NEW, j] = new if par else hsc
-        quiet = par & ((hsc == HSC_Q) | (hsc == HSC_I))
-        act = par & (hsc == HSC_A)
-        srow_hgf[j] = base[HSC_HGF] * md[HSC_HGF, j] if quiet else _F0
-        srow_tgf[j] += base[HSC_TGF] * md[HSC_TGF, j] if act else _F0
-        srow_mmp[j] = base[HSC_MMP] * md[HSC_MMP, j] if act else _F0
+        new_n = HSC_A if ev == 1 else (HSC_Q if ev == 2 else HSC_NONE)
+        new_q = HSC_A if ev == 1 else HSC_Q
+        new_a = HSC_I if ev == 1 else (HSC_NONE if ev == 2 else HSC_A)
+        new_i = HSC_A if ev == 1 else (HSC_Q if ev == 2 else HSC_I)
+        new = new_n if none else (new_q if quiescent else (new_a if active else new_i))
+        cnt[C_HSC_NEW, j] = np.int32(new) if par else hsc
+        srow_hgf[j] = b_hgf * m_hgf if par & (quiescent | (hsc == HSC_I)) else _F0
+        srow_tgf[j] += b_tgf * m_tgf if par & active else _F0
+        srow_mmp[j] = b_mmp * m_mmp if par & active else _F0
 
 
 @nb.njit(cache=True, error_model="numpy")
 def _macrophage_row(c0, cnt, wk, md, base, dt, srow_cyt, srow_tgf, srow_mmp):
     nx = c0.shape[0]
+    b_rec, b_m2, b_m1, b_dep = base[MAC_REC], base[MAC_TO_M2], base[MAC_TO_M1], base[MAC_DEP]
+    b_cyt, b_mmp, b_tgf = base[MAC_CYT], base[MAC_MMP], base[MAC_TGF]
     for j in range(nx):
         mac = np.int32((c0[j] >> 4) & 3)
         u = wk[W_U_MAC, j]
-        m1 = mac == MAC_M1
+        m_rec, m_m2, m_m1, m_dep = md[MAC_REC, j], md[MAC_TO_M2, j], md[MAC_TO_M1, j], md[MAC_DEP, j]
+        m_cyt, m_mmp, m_tgf = md[MAC_CYT, j], md[MAC_MMP, j], md[MAC_TGF, j]
+        none, m1 = mac == MAC_NONE, mac == MAC_M1
         # none: recruitment (as M1); M1/M2: polarisation to the other type or departure
-        r1 = (base[MAC_REC] * md[MAC_REC, j] if mac == MAC_NONE
-              else (base[MAC_TO_M2] * md[MAC_TO_M2, j] if m1 else base[MAC_TO_M1] * md[MAC_TO_M1, j]))
-        r2 = _F0 if mac == MAC_NONE else base[MAC_DEP] * md[MAC_DEP, j]
+        r1 = b_rec * m_rec if none else (b_m2 * m_m2 if m1 else b_m1 * m_m1)
+        r2 = _F0 if none else b_dep * m_dep
         ev = _choose(u, r1, r2, dt)
-        new = mac
-        if mac == MAC_NONE:
-            new = MAC_M1 if ev == 1 else mac
-        else:
-            new = (MAC_M2 if m1 else MAC_M1) if ev == 1 else (MAC_NONE if ev == 2 else mac)
-        cnt[C_MAC, j] = new
-        srow_cyt[j] += base[MAC_CYT] * md[MAC_CYT, j] if m1 else _F0
-        srow_mmp[j] += base[MAC_MMP] * md[MAC_MMP, j] if mac == MAC_M2 else _F0
-        srow_tgf[j] += base[MAC_TGF] * md[MAC_TGF, j] if mac != MAC_NONE else _F0
+        other = MAC_M2 if m1 else MAC_M1
+        new = (MAC_M1 if ev == 1 else MAC_NONE) if none else (other if ev == 1 else (MAC_NONE if ev == 2 else mac))
+        cnt[C_MAC, j] = np.int32(new)
+        srow_cyt[j] += b_cyt * m_cyt if m1 else _F0
+        srow_mmp[j] += b_mmp * m_mmp if mac == MAC_M2 else _F0
+        srow_tgf[j] += b_tgf * m_tgf if not none else _F0
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -337,16 +372,20 @@ def _endothelium_row(c0, s0, zeta, cnt, wk, md, base, pp, dt, srow_o2):
     o2z = pp[P_O2Z]
     fcap = pp[P_FCAP]
     b_o2 = base[END_O2]
+    b_loss, b_rep = base[END_LOSS], base[END_REPAIR]
+    o_stroma, o_other = _F1, _F1 - o2z
     for j in range(nx):
         endo = np.int32((c0[j] >> 6) & 1)
         s = s0[j]
+        par = s == PARENCHYMA
+        m_loss, m_rep, m_o2 = md[END_LOSS, j], md[END_REPAIR, j], md[END_O2, j]
         # intact endothelium is lost (capillarised), capillarised endothelium is repaired
-        r1 = base[END_LOSS] * md[END_LOSS, j] if endo == 1 else base[END_REPAIR] * md[END_REPAIR, j]
+        r1 = b_loss * m_loss if endo == 1 else b_rep * m_rep
         ev = _choose(wk[W_U_END, j], r1, _F0, dt)
-        new = (np.int32(1) - endo) if (ev == 1) & (s == PARENCHYMA) else endo
+        new = (np.int32(1) - endo) if (ev == 1) & par else endo
         cnt[C_ENDO, j] = new
-        o = b_o2 * md[END_O2, j] * (_F1 - o2z * zeta[j]) * (_F1 if new == 1 else fcap)
-        srow_o2[j] = o if s == PARENCHYMA else (_F1 if s == PORTAL_STROMA else _F1 - o2z)
+        o = b_o2 * m_o2 * (_F1 - o2z * zeta[j]) * (_F1 if new == 1 else fcap)
+        srow_o2[j] = o if par else (o_stroma if s == PORTAL_STROMA else o_other)
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -424,7 +463,8 @@ def _collagen_update_row(a0, b0, mmp, s0, cnt, c0, wk, md, out_a, out_b, dt, syn
 
 @nb.njit(cache=True, error_model="numpy")
 def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, winj, att, base, pp, sums_prev,
-                rowsums, r_start, r_sig, r_up, r_fold, r_kpow, r_pow, seed, step, sg, md, wk, cnt, srow):
+                rowsums, r_start, r_sig, r_up, r_fold, r_kpow, r_pow, seed, step, sg, md, wk, cnt, srow, hr, term,
+                t_sig, t_k, t_p, n_terms):
     ny, nx = cell.shape
     dt = pp[P_DT]
     ntis = max(sums_prev[S_TISSUE], 1.0)
@@ -459,9 +499,10 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
                   wk[W_SATF], inv_csat)
     _signal_rows(fld[MSF, i], cnt[C_EMPTY], winj[i], pp, fbg, f_norm, sg)
     _uniform_row(seed, step, i, nx, wk)
-    for b in range(N_BEHAVIOURS):
-        if b != MSC_HOME and b != MSC_CLEAR and b != MSC_SEC:
-            _mod_row(b, sg, md[b], r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
+    for q in range(n_terms):
+        _hill_row(sg[t_sig[q]], t_k[q], t_p[q], hr[q])
+    for b in range(N_ROW_BEHAVIOURS):
+        _mod_row(b, hr, term, md[b], r_start, r_up, r_fold)
 
     # ---- cell rules, branch-free over the row: every rule evaluated at every site (no thinning)
     _hepatocyte_row(c0, s0, winj[i], cnt, wk, md, base, pp, dt, srow[CYT], srow[TGFB])
@@ -483,35 +524,10 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
     _collagen_update_row(col[0, i], col[1, i], fld[MMP, i], s0, cnt, c0, wk, md, col_out[0, i], col_out[1, i], dt,
                          syn, wa, wb, deg_s, deg_x, pp[P_KX], pp[P_MU0], np.float32(1.5) * csat)
 
-    # ---- new cell bytes and the row's sums (tissue sites, in site order)
+    # ---- new cell bytes and the row's sums over tissue sites (lumen sites get empty values)
+    _pack_row(c0, s0, cnt, cell_out[i], col_out[0, i], col_out[1, i], wk)
     acc = np.zeros(N_SUMS, np.float64)
-    for j in range(nx):
-        s = s0[j]
-        if _is_lumen(s):
-            cell_out[i, j] = 0
-            col_out[0, i, j] = _F0
-            col_out[1, i, j] = _F0
-            continue
-        hep, hsc, mac = cnt[C_HEP, j], cnt[C_HSC_NEW, j], cnt[C_MAC, j]
-        cell_out[i, j] = np.uint8(hep | (hsc << 2) | (mac << 4) | (cnt[C_ENDO, j] << 6) | (c0[j] & 128))
-        satf = wk[W_SATF, j]
-        mu = wk[W_MU, j]
-        cs_new, cx_new = col_out[0, i, j], col_out[1, i, j]
-        par = s == PARENCHYMA
-        acc[S_AW] += wk[W_AW, j]
-        acc[S_BW] += satf if (s == PORTAL_STROMA) | (s == CV_WALL) else 0.0
-        acc[S_W] += wk[W_W, j]
-        acc[S_MUCS] += mu * cs_new
-        acc[S_CS] += cs_new
-        acc[S_MUCX] += mu * cx_new
-        acc[S_CX] += cx_new
-        acc[S_TISSUE] += 1.0
-        acc[S_HEP] += 1.0 if (par and hep != HEP_EMPTY) else 0.0
-        acc[S_PAR] += 1.0 if par else 0.0
-        acc[S_HSCA] += 1.0 if hsc == HSC_A else 0.0
-        acc[S_MSC] += fld_out[MSC, i, j]
-        acc[S_M1] += 1.0 if mac == MAC_M1 else 0.0
-        acc[S_M2] += 1.0 if mac == MAC_M2 else 0.0
+    _sum_row(s0, cnt, wk, col_out[0, i], col_out[1, i], fld_out[MSC, i], acc)
     # ---- signals: one relaxation sweep toward the quasi-steady profile (contiguous rows: SIMD)
     for f in range(N_DIFFUSING):
         _relax_row(fld[f, i], fld[f, im], fld[f, ip], srow[f], fld_out[f, i], pp[P_L2 + f], pp[P_OMEGA + f])
@@ -528,6 +544,66 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
     acc[S_MSF] = msf
     for k in range(N_SUMS):
         rowsums[i, k] = acc[k]
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _pack_row(c0, s0, cnt, out, col_a, col_b, wk):
+    nx = c0.shape[0]
+    for j in range(nx):
+        lumen = (s0[j] >= 1) & (s0[j] <= 4)
+        c = cnt[C_HEP, j] | (cnt[C_HSC_NEW, j] << 2) | (cnt[C_MAC, j] << 4) | (cnt[C_ENDO, j] << 6) | (c0[j] & 128)
+        out[j] = np.uint8(0) if lumen else np.uint8(c)
+        col_a[j] = _F0 if lumen else col_a[j]
+        col_b[j] = _F0 if lumen else col_b[j]
+        # lumen sites drop out of the weighted sums below
+        wk[W_MU, j] = _F0 if lumen else wk[W_MU, j]
+        wk[W_AW, j] = _F0 if lumen else wk[W_AW, j]
+        wk[W_W, j] = _F0 if lumen else wk[W_W, j]
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+def _sum_row(s0, cnt, wk, col_a, col_b, msc, acc):
+    # row sums for the next step; a reassociated (vectorised) float reduction: deterministic for a given
+    # row, so the result still does not depend on the thread count
+    nx = s0.shape[0]
+    aw = bw = w = mucs = cs = mucx = cx = m = 0.0
+    n_tis = n_par = n_hep = n_hsca = n_m1 = n_m2 = 0
+    for j in range(nx):
+        s = s0[j]
+        tissue = (s < 1) | (s > 4)
+        par = s == PARENCHYMA
+        basal = (s == PORTAL_STROMA) | (s == CV_WALL)
+        mu = np.float64(wk[W_MU, j])
+        a = np.float64(col_a[j])
+        b = np.float64(col_b[j])
+        aw += wk[W_AW, j]
+        bw += wk[W_SATF, j] if basal else _F0
+        w += wk[W_W, j]
+        mucs += mu * a
+        cs += a
+        mucx += mu * b
+        cx += b
+        m += msc[j] if tissue else _F0
+        n_tis += np.int32(tissue)
+        n_par += np.int32(par)
+        n_hep += np.int32(par & (cnt[C_HEP, j] != HEP_EMPTY))
+        n_hsca += np.int32(tissue & (cnt[C_HSC_NEW, j] == HSC_A))
+        n_m1 += np.int32(tissue & (cnt[C_MAC, j] == MAC_M1))
+        n_m2 += np.int32(tissue & (cnt[C_MAC, j] == MAC_M2))
+    acc[S_AW] = aw
+    acc[S_BW] = bw
+    acc[S_W] = w
+    acc[S_MUCS] = mucs
+    acc[S_CS] = cs
+    acc[S_MUCX] = mucx
+    acc[S_CX] = cx
+    acc[S_MSC] = m
+    acc[S_TISSUE] = n_tis
+    acc[S_PAR] = n_par
+    acc[S_HEP] = n_hep
+    acc[S_HSCA] = n_hsca
+    acc[S_M1] = n_m1
+    acc[S_M2] = n_m2
 
 
 @nb.njit(cache=True, error_model="numpy")
