@@ -411,7 +411,8 @@ def _msc_row(i, fld, fld_out, structure, att, sg, base, pp, dt, srow_msf, r_star
             flux += _msc_flux(att, structure, i, jp, me, m, ac, chi, vmax, d_m)
             kc = base[MSC_CLEAR] * _hill_at(MSC_CLEAR, sg, j, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
             m_new = m + dt * (flux - kc * m)
-            fld_out[MSC, i, j] = max(_F0, m_new)
+            # densities below MSC_FLUSH (a few cells in the whole liver) are cleared, as in the reference
+            fld_out[MSC, i, j] = m_new if m_new > MSC_FLUSH else _F0
             srow_msf[j] = m * base[MSC_SEC] * _hill_at(MSC_SEC, sg, j, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
         else:
             fld_out[MSC, i, j] = _F0
@@ -637,7 +638,7 @@ def _relax_row(c, n, so, src, out, l2, om):
                             src[nx - 1], om)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy")
 def _attraction(fld, i, j, r_start, r_sig, r_up, r_fold, r_kpow, r_pow):
     # homing attraction from the field signals at (i, j); rules on non-field signals are refused at load
     m = np.float32(1.0)
@@ -664,7 +665,7 @@ def _msc_flux(att, structure, ii, jj, mk, m, ac, chi, vmax, d_m):
     return adv + d_m * (mk - m)
 
 
-@nb.njit(parallel=True, cache=True)
+@nb.njit(parallel=True, cache=True, error_model="numpy")
 def attraction_plane(fld, att, r_start, r_sig, r_up, r_fold, r_kpow, r_pow):
     """MSC homing attraction of every site from the current fields (computed once per step, when MSCs exist)."""
     ny, nx = att.shape
