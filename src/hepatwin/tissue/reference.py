@@ -2,7 +2,7 @@
 
 Same rules, same counter-based random numbers, same result as `kernels.tissue_step` up to float
 rounding; it exists as the speed reference of bench/tissue.py and as an independent check of the
-kernel in the tests. No thinning of rare events: every rule is evaluated everywhere.
+kernel in the tests. Written as whole-array operations without any of the kernel's row blocking.
 """
 
 from __future__ import annotations
