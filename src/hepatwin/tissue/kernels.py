@@ -510,13 +510,7 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
     _stellate_row(c0, s0, cnt, wk, md, base, dt, srow[TGFB], srow[HGF], srow[MMP])
     _macrophage_row(c0, cnt, wk, md, base, dt, srow[CYT], srow[TGFB], srow[MMP])
     _endothelium_row(c0, s0, zeta[i], cnt, wk, md, base, pp, dt, srow[O2])
-    has_msc = False
-    for k in (im, i, ip):
-        for j in range(nx):
-            if fld[MSC, k, j] > 0:
-                has_msc = True
-                break
-    if has_msc:
+    if _row_total(fld[MSC, im]) + _row_total(fld[MSC, i]) + _row_total(fld[MSC, ip]) > 0:
         _msc_row(i, fld, fld_out, structure, att, sg, base, pp, dt, srow[MSF], r_start, r_sig, r_up, r_fold, r_kpow,
                  r_pow)
     else:
@@ -532,16 +526,7 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
     # ---- signals: one relaxation sweep toward the quasi-steady profile (contiguous rows: SIMD)
     for f in range(N_DIFFUSING):
         _relax_row(fld[f, i], fld[f, im], fld[f, ip], srow[f], fld_out[f, i], pp[P_L2 + f], pp[P_OMEGA + f])
-    msf = 0.0
-    for j in range(nx):
-        s = s0[j]
-        if _is_lumen(s):
-            for f in range(N_FIELDS):
-                fld_out[f, i, j] = 0.0
-            # blood in portal vessels is the oxygen source; the central vein drains
-            fld_out[O2, i, j] = 1.0 if s != 1 else 1.0 - o2z
-        else:
-            msf += fld_out[MSF, i, j]
+    msf = _lumen_row(s0, fld_out[:, i], o2z)
     acc[S_MSF] = msf
     for k in range(N_SUMS):
         rowsums[i, k] = acc[k]
@@ -605,6 +590,33 @@ def _sum_row(s0, cnt, wk, col_a, col_b, msc, acc):
     acc[S_HSCA] = n_hsca
     acc[S_M1] = n_m1
     acc[S_M2] = n_m2
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+def _row_total(x):
+    # sum of a non-negative row (> 0 iff any site is positive); a vectorised scan
+    s = np.float32(0.0)
+    for j in range(x.shape[0]):
+        s += x[j]
+    return s
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+def _lumen_row(s0, out, o2z):
+    """Vessel lumina hold no signal (blood in portal vessels is the oxygen source, the central vein drains);
+    returns the row's sum of MSC factors over tissue sites."""
+    nx = s0.shape[0]
+    msf = 0.0
+    o2_portal = _F1
+    o2_central = _F1 - o2z
+    for j in range(nx):
+        s = s0[j]
+        lumen = (s >= 1) & (s <= 4)
+        for f in range(N_FIELDS):
+            out[f, j] = _F0 if lumen else out[f, j]
+        out[O2, j] = (o2_central if s == 1 else o2_portal) if lumen else out[O2, j]
+        msf += _F0 if lumen else out[MSF, j]
+    return msf
 
 
 @nb.njit(cache=True, error_model="numpy")
