@@ -94,8 +94,8 @@ _FQ = np.float32(0.25)
 _FH = np.float32(0.5)
 ROWS_PER_BLOCK = 8
 # rows of the per-block work array (float32, one row per site of the image row)
-(W_U_HEP, W_U_HSC, W_U_MAC, W_U_END, W_SATF, W_AW, W_W, W_MU, W_R1, W_R2) = range(10)
-N_WORK = 10
+(W_U_HEP, W_U_HSC, W_U_MAC, W_U_END, W_SATF, W_AW, W_W, W_MU) = range(8)
+N_WORK = 8
 # rows of the per-block count/state array (int32)
 (C_EMPTY, C_DIV, C_ACT, C_HSC, C_HEP, C_HSC_NEW, C_MAC, C_ENDO) = range(8)
 N_COUNT = 8
@@ -109,11 +109,6 @@ def _choose(u, r1, r2, dt):
     tot = r * dt
     pt = tot / (_F1 + tot)
     return np.int32(0) if u >= pt else (np.int32(1) if u * r < r1 * pt else np.int32(2))
-
-
-@nb.njit(inline="always", cache=True)
-def _is_par(s):
-    return s == PARENCHYMA
 
 
 @nb.njit(inline="always", cache=True)
@@ -650,22 +645,6 @@ def _relax_row(c, n, so, src, out, l2, om):
                             src[nx - 1], om)
 
 
-@nb.njit(cache=True, error_model="numpy")
-def _attraction(fld, i, j, r_start, r_sig, r_up, r_fold, r_kpow, r_pow):
-    # homing attraction from the field signals at (i, j); rules on non-field signals are refused at load
-    m = np.float32(1.0)
-    for r in range(r_start[MSC_HOME], r_start[MSC_HOME + 1]):
-        x = fld[r_sig[r], i, j]
-        if x > 0:
-            p = r_pow[r]
-            xn = x if p == 1.0 else (x * x if p == 2.0 else x ** p)
-            h = xn / (r_kpow[r] + xn)
-        else:
-            h = np.float32(0.0)
-        m *= (1 + (r_fold[r] - 1) * h) if r_up[r] else (1 - (1 - r_fold[r]) * h)
-    return m
-
-
 @nb.njit(cache=True)
 def _msc_flux(att, structure, ii, jj, mk, m, ac, chi, vmax, d_m):
     # net MSC flow into the site from neighbour (ii, jj): random motility plus upwind chemotaxis
@@ -683,7 +662,8 @@ def attraction_plane(fld, att, r_start, r_sig, r_up, r_fold, r_kpow, r_pow):
     ny, nx = att.shape
     for i in nb.prange(ny):
         for j in range(nx):
-            att[i, j] = _attraction(fld, i, j, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
+            # homing follows field signals only (rules on other signals are refused at load)
+            att[i, j] = _hill_at(MSC_HOME, fld[:, i], j, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
 
 
 @nb.njit(parallel=True, cache=True)
