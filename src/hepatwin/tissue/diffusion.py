@@ -7,7 +7,7 @@ coefficient non-negative (so the scheme is positive, monotone and stable) when
 dt <= 1 / (4 D / h^2 + lam). A larger requested step is reduced to that limit with a warning, or
 refused with `strict=True`. The scheme is first order in time and second order in space; with
 dt proportional to h^2 the error falls as h^2 (tested against the analytic Gaussian).
-The tissue kernel uses the same update (`fe_update`) for its fields.
+The tissue kernel applies the same update to its fields, in float32 (`kernels._relax_site`).
 """
 
 from __future__ import annotations

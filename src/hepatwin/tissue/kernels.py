@@ -17,7 +17,6 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .diffusion import fe_update
 from .geometry import CV_WALL, PARENCHYMA, PORTAL_STROMA
 from .rules import SIGNALS, B
 
@@ -92,6 +91,7 @@ _F0 = np.float32(0.0)
 _F1 = np.float32(1.0)
 _FQ = np.float32(0.25)
 _FH = np.float32(0.5)
+_F4 = np.float32(4.0)
 ROWS_PER_BLOCK = 8
 # rows of the per-block work array (float32, one row per site of the image row)
 (W_U_HEP, W_U_HSC, W_U_MAC, W_U_END, W_SATF, W_AW, W_W, W_MU) = range(8)
@@ -131,8 +131,12 @@ def tissue_step(cell, cell_out, fld, fld_out, col, col_out, structure, zeta, win
     nblk = (ny + ROWS_PER_BLOCK - 1) // ROWS_PER_BLOCK
     for b in nb.prange(nblk):
         sg = np.empty((N_SIG, nx), np.float32)
+        # the patient-model drivers are the same at every site of this step
+        sg[SG_INFL] = pp[P_INFL]
+        sg[SG_STIM] = pp[P_STIM]
         hr = np.empty((max(n_terms, 1), nx), np.float32)
-        md = np.empty((N_ROW_BEHAVIOURS, nx), np.float32)
+        # behaviours without rules keep modifier 1; the others are overwritten row by row
+        md = np.ones((N_ROW_BEHAVIOURS, nx), np.float32)
         wk = np.empty((N_WORK, nx), np.float32)
         cnt = np.empty((N_COUNT, nx), np.int32)
         srow = np.empty((N_DIFFUSING, nx), np.float32)
@@ -250,17 +254,63 @@ def _hill_row(x, k, p, h):
             h[j] = xn / (k + xn) if xj > _F0 else _F0
 
 
+@nb.njit(inline="always", cache=True)
+def _fold_a(r, r_up, r_fold):
+    # up: 1 + (fold - 1) h; down: 1 - (1 - fold) h, i.e. 1 + (fold - 1) h as well
+    return np.float32(r_fold[r] - _F1) if r_up[r] else -np.float32(_F1 - r_fold[r])
+
+
 @nb.njit(cache=True, error_model="numpy")
 def _mod_row(b, hr, term, m, r_start, r_up, r_fold):
-    """Product of the Hill modifiers of behaviour b for every site of a row (1 where no rule applies)."""
+    """Product of the Hill modifiers of behaviour b for every site of a row (1 where no rule applies).
+
+    Up to four rules are multiplied in one pass (left to right, as a scalar loop over the rules would)."""
     nx = m.shape[0]
-    m[:] = _F1
-    for r in range(r_start[b], r_start[b + 1]):
-        # up: 1 + (fold - 1) h; down: 1 - (1 - fold) h, i.e. 1 + (fold - 1) h as well
-        a = np.float32(r_fold[r] - _F1) if r_up[r] else -np.float32(_F1 - r_fold[r])
-        h = hr[term[r]]
-        for j in range(nx):
-            m[j] *= _F1 + a * h[j]
+    r0, r1 = r_start[b], r_start[b + 1]
+    r = r0
+    while r < r1:
+        k = min(4, r1 - r)
+        first = r == r0
+        a0 = _fold_a(r, r_up, r_fold)
+        h0 = hr[term[r]]
+        if k == 1:
+            if first:
+                for j in range(nx):
+                    m[j] = _F1 + a0 * h0[j]
+            else:
+                for j in range(nx):
+                    m[j] *= _F1 + a0 * h0[j]
+        else:
+            a1 = _fold_a(r + 1, r_up, r_fold)
+            h1 = hr[term[r + 1]]
+            if k == 2:
+                if first:
+                    for j in range(nx):
+                        m[j] = (_F1 + a0 * h0[j]) * (_F1 + a1 * h1[j])
+                else:
+                    for j in range(nx):
+                        m[j] = m[j] * (_F1 + a0 * h0[j]) * (_F1 + a1 * h1[j])
+            else:
+                a2 = _fold_a(r + 2, r_up, r_fold)
+                h2 = hr[term[r + 2]]
+                if k == 3:
+                    if first:
+                        for j in range(nx):
+                            m[j] = (_F1 + a0 * h0[j]) * (_F1 + a1 * h1[j]) * (_F1 + a2 * h2[j])
+                    else:
+                        for j in range(nx):
+                            m[j] = m[j] * (_F1 + a0 * h0[j]) * (_F1 + a1 * h1[j]) * (_F1 + a2 * h2[j])
+                else:
+                    a3 = _fold_a(r + 3, r_up, r_fold)
+                    h3 = hr[term[r + 3]]
+                    if first:
+                        for j in range(nx):
+                            m[j] = (_F1 + a0 * h0[j]) * (_F1 + a1 * h1[j]) * (_F1 + a2 * h2[j]) * (_F1 + a3 * h3[j])
+                    else:
+                        for j in range(nx):
+                            m[j] = m[j] * (_F1 + a0 * h0[j]) * (_F1 + a1 * h1[j]) * (_F1 + a2 * h2[j]) * (
+                                _F1 + a3 * h3[j])
+        r += k
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -450,8 +500,10 @@ def _collagen_update_row(a0, b0, mmp, s0, cnt, c0, wk, md, out_a, out_b, dt, syn
         cx_new = cx + dt * (kx * cs - deg_x * mu * cx)
         tot = cs_new + cx_new
         f = cap / tot if tot > cap else _F1
-        out_a[j] = cs_new * f
-        out_b[j] = cx_new * f
+        # vessel lumina hold no matrix (their weights are 0, so they also drop out of the row sums)
+        lumen = (s >= 1) & (s <= 4)
+        out_a[j] = _F0 if lumen else cs_new * f
+        out_b[j] = _F0 if lumen else cx_new * f
         wk[W_AW, j] = aw
         wk[W_W, j] = w
         wk[W_MU, j] = mu
@@ -489,14 +541,13 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
 
     # ---- every signal of every site of the row (lumen sites computed too, then overwritten)
     _count_row(cell[im], c0, cell[ip], structure[im], s0, structure[ip], cnt)
-    for f in range(N_DIFFUSING):
-        sg[f] = fld[f, i]
     _collagen_row(col[0, im], col[0, i], col[0, ip], col[1, im], col[1, i], col[1, ip], sg[SG_COLLAGEN],
                   wk[W_SATF], inv_csat)
     _signal_rows(fld[MSF, i], cnt[C_EMPTY], winj[i], pp, fbg, f_norm, sg)
     _uniform_row(seed, step, i, nx, wk)
     for q in range(n_terms):
-        _hill_row(sg[t_sig[q]], t_k[q], t_p[q], hr[q])
+        k = t_sig[q]
+        _hill_row(fld[k, i] if k < N_DIFFUSING else sg[k], t_k[q], t_p[q], hr[q])
     for b in range(N_ROW_BEHAVIOURS):
         _mod_row(b, hr, term, md[b], r_start, r_up, r_fold)
 
@@ -506,6 +557,8 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
     _macrophage_row(c0, cnt, wk, md, base, dt, srow[CYT], srow[TGFB], srow[MMP])
     _endothelium_row(c0, s0, zeta[i], cnt, wk, md, base, pp, dt, srow[O2])
     if _row_total(fld[MSC, im]) + _row_total(fld[MSC, i]) + _row_total(fld[MSC, ip]) > 0:
+        for f in range(N_DIFFUSING):
+            sg[f] = fld[f, i]
         _msc_row(i, fld, fld_out, structure, att, sg, base, pp, dt, srow[MSF], r_start, r_sig, r_up, r_fold, r_kpow,
                  r_pow)
     else:
@@ -515,7 +568,7 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
                          syn, wa, wb, deg_s, deg_x, pp[P_KX], pp[P_MU0], np.float32(1.5) * csat)
 
     # ---- new cell bytes and the row's sums over tissue sites (lumen sites get empty values)
-    _pack_row(c0, s0, cnt, cell_out[i], col_out[0, i], col_out[1, i], wk)
+    _pack_row(c0, s0, cnt, cell_out[i])
     acc = np.zeros(N_SUMS, np.float64)
     _sum_row(s0, cnt, wk, col_out[0, i], col_out[1, i], fld_out[MSC, i], acc)
     # ---- signals: one relaxation sweep toward the quasi-steady profile (contiguous rows: SIMD)
@@ -528,18 +581,12 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _pack_row(c0, s0, cnt, out, col_a, col_b, wk):
+def _pack_row(c0, s0, cnt, out):
     nx = c0.shape[0]
     for j in range(nx):
         lumen = (s0[j] >= 1) & (s0[j] <= 4)
         c = cnt[C_HEP, j] | (cnt[C_HSC_NEW, j] << 2) | (cnt[C_MAC, j] << 4) | (cnt[C_ENDO, j] << 6) | (c0[j] & 128)
         out[j] = np.uint8(0) if lumen else np.uint8(c)
-        col_a[j] = _F0 if lumen else col_a[j]
-        col_b[j] = _F0 if lumen else col_b[j]
-        # lumen sites drop out of the weighted sums below
-        wk[W_MU, j] = _F0 if lumen else wk[W_MU, j]
-        wk[W_AW, j] = _F0 if lumen else wk[W_AW, j]
-        wk[W_W, j] = _F0 if lumen else wk[W_W, j]
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
@@ -628,21 +675,24 @@ def _signal_rows(msf, n_empty, winj, pp, fbg, f_norm, sg):
         sg[SG_EACD, j] = min(_F1, p_cd * fl)
     for j in range(nx):
         sg[SG_EMPTY, j] = np.float32(n_empty[j]) * _FQ
-    sg[SG_INFL] = pp[P_INFL]
-    sg[SG_STIM] = pp[P_STIM]
     sg[SG_WINJ] = winj
 
 
 @nb.njit(inline="always", cache=True)
+def _relax_site(c, n, s, w, e, src, l2, om):
+    # the forward-Euler diffusion-decay update of `diffusion.fe_update` (decay 1 in pseudo-time), in float32
+    return c + om * (l2 * (n + s + w + e - _F4 * c) - c + src)
+
+
+@nb.njit(inline="always", cache=True)
 def _relax_row(c, n, so, src, out, l2, om):
-    # fe_update along a row with lam = 1; clamped (zero-flux) ends handled outside the vector loop
+    # one sweep along a row; clamped (zero-flux) ends handled outside the vector loop
     nx = c.shape[0]
-    out[0] = fe_update(c[0], n[0], so[0], c[0], c[1], l2, np.float32(1.0), src[0], om)
-    for j in range(1, nx - 1):
-        out[j] = c[j] + om * (l2 * (n[j] + so[j] + c[j - 1] + c[j + 1] - 4.0 * c[j]) - np.float32(1.0) * c[j]
-                              + src[j])
-    out[nx - 1] = fe_update(c[nx - 1], n[nx - 1], so[nx - 1], c[nx - 2], c[nx - 1], l2, np.float32(1.0),
-                            src[nx - 1], om)
+    k = nx - 1
+    out[0] = _relax_site(c[0], n[0], so[0], c[0], c[1], src[0], l2, om)
+    for j in range(1, k):
+        out[j] = _relax_site(c[j], n[j], so[j], c[j - 1], c[j + 1], src[j], l2, om)
+    out[k] = _relax_site(c[k], n[k], so[k], c[k - 1], c[k], src[k], l2, om)
 
 
 @nb.njit(cache=True)
