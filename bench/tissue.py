@@ -74,18 +74,20 @@ def sweep_seconds(args, repeats: int) -> float:
     relax, n_diff, p_l2, p_om = kn._relax_row, kn.N_DIFFUSING, kn.P_L2, kn.P_OMEGA
 
     @nb.njit(parallel=True)
-    def sweeps(fld, fld_out, src, pp):
+    def sweeps(fld, fld_out, src, pp, structure):
         ny = fld.shape[1]
+        zero = np.float32(0.0)
         for i in nb.prange(ny):
             im = i - 1 if i > 0 else 0
             ip = i + 1 if i < ny - 1 else ny - 1
             for f in range(n_diff):
-                relax(fld[f, i], fld[f, im], fld[f, ip], src[f], fld_out[f, i], pp[p_l2 + f], pp[p_om + f])
+                relax(fld[f, i], fld[f, im], fld[f, ip], src[f], fld_out[f, i], pp[p_l2 + f], pp[p_om + f],
+                      structure[i], zero, zero)
 
-    fld, fld_out, pp = args[2], args[3], args[11]
+    fld, fld_out, pp, structure = args[2], args[3], args[11], args[6]
     src = np.zeros((n_diff, fld.shape[2]), np.float32)
-    sweeps(fld, fld_out, src, pp)
-    return float(np.median([_timed(lambda: sweeps(fld, fld_out, src, pp)) for _ in range(repeats)]))
+    sweeps(fld, fld_out, src, pp, structure)
+    return float(np.median([_timed(lambda: sweeps(fld, fld_out, src, pp, structure)) for _ in range(repeats)]))
 
 
 def kernel_args(t, dt: float):

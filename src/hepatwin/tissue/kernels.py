@@ -17,7 +17,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .geometry import CV_WALL, PARENCHYMA, PORTAL_STROMA
+from .geometry import CV_LUMEN, CV_WALL, PARENCHYMA, PORTAL_STROMA
 from .rules import SIGNALS, B
 
 # field planes
@@ -456,8 +456,10 @@ def _msc_row(i, fld, fld_out, structure, att, sg, base, pp, dt, srow_msf, r_star
             flux += _msc_flux(att, structure, i, jp, me, m, ac, chi, vmax, d_m)
             kc = base[MSC_CLEAR] * _hill_at(MSC_CLEAR, sg, j, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
             m_new = m + dt * (flux - kc * m)
-            # densities below MSC_FLUSH (a few cells in the whole liver) are cleared, as in the reference
-            fld_out[MSC, i, j] = m_new if m_new > MSC_FLUSH else _F0
+            # densities below MSC_FLUSH (a few cells in the whole liver) are cleared, as in the reference;
+            # vessel lumina hold none
+            keep = (m_new > MSC_FLUSH) & (not _is_lumen(structure[i, j]))
+            fld_out[MSC, i, j] = m_new if keep else _F0
             srow_msf[j] = m * base[MSC_SEC] * _hill_at(MSC_SEC, sg, j, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
         else:
             fld_out[MSC, i, j] = _F0
@@ -569,13 +571,14 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
 
     # ---- new cell bytes and the row's sums over tissue sites (lumen sites get empty values)
     _pack_row(c0, s0, cnt, cell_out[i])
-    acc = np.zeros(N_SUMS, np.float64)
-    _sum_row(s0, cnt, wk, col_out[0, i], col_out[1, i], fld_out[MSC, i], acc)
-    # ---- signals: one relaxation sweep toward the quasi-steady profile (contiguous rows: SIMD)
+    # ---- signals: one relaxation sweep toward the quasi-steady profile (contiguous rows: SIMD). Vessel
+    # lumina hold no signal, except oxygen: blood in the portal vessels is its source, the central vein drains.
     for f in range(N_DIFFUSING):
-        _relax_row(fld[f, i], fld[f, im], fld[f, ip], srow[f], fld_out[f, i], pp[P_L2 + f], pp[P_OMEGA + f])
-    msf = _lumen_row(s0, fld_out[:, i], o2z)
-    acc[S_MSF] = msf
+        v_cv, v_portal = (_F1 - o2z, _F1) if f == O2 else (_F0, _F0)
+        _relax_row(fld[f, i], fld[f, im], fld[f, ip], srow[f], fld_out[f, i], pp[P_L2 + f], pp[P_OMEGA + f], s0,
+                   v_cv, v_portal)
+    acc = np.zeros(N_SUMS, np.float64)
+    _sum_row(s0, cnt, wk, col_out[0, i], col_out[1, i], fld_out[MSC, i], fld_out[MSF, i], acc)
     for k in range(N_SUMS):
         rowsums[i, k] = acc[k]
 
@@ -590,11 +593,11 @@ def _pack_row(c0, s0, cnt, out):
 
 
 @nb.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
-def _sum_row(s0, cnt, wk, col_a, col_b, msc, acc):
+def _sum_row(s0, cnt, wk, col_a, col_b, msc, msf, acc):
     # row sums for the next step; a reassociated (vectorised) float reduction: deterministic for a given
     # row, so the result still does not depend on the thread count
     nx = s0.shape[0]
-    aw = bw = w = mucs = cs = mucx = cx = m = 0.0
+    aw = bw = w = mucs = cs = mucx = cx = m = f = 0.0
     n_tis = n_par = n_hep = n_hsca = n_m1 = n_m2 = 0
     for j in range(nx):
         s = s0[j]
@@ -612,6 +615,7 @@ def _sum_row(s0, cnt, wk, col_a, col_b, msc, acc):
         mucx += mu * b
         cx += b
         m += msc[j] if tissue else _F0
+        f += msf[j] if tissue else _F0
         n_tis += np.int32(tissue)
         n_par += np.int32(par)
         n_hep += np.int32(par & (cnt[C_HEP, j] != HEP_EMPTY))
@@ -626,6 +630,7 @@ def _sum_row(s0, cnt, wk, col_a, col_b, msc, acc):
     acc[S_MUCX] = mucx
     acc[S_CX] = cx
     acc[S_MSC] = m
+    acc[S_MSF] = f
     acc[S_TISSUE] = n_tis
     acc[S_PAR] = n_par
     acc[S_HEP] = n_hep
@@ -641,24 +646,6 @@ def _row_total(x):
     for j in range(x.shape[0]):
         s += x[j]
     return s
-
-
-@nb.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
-def _lumen_row(s0, out, o2z):
-    """Vessel lumina hold no signal (blood in portal vessels is the oxygen source, the central vein drains);
-    returns the row's sum of MSC factors over tissue sites."""
-    nx = s0.shape[0]
-    msf = 0.0
-    o2_portal = _F1
-    o2_central = _F1 - o2z
-    for j in range(nx):
-        s = s0[j]
-        lumen = (s >= 1) & (s <= 4)
-        for f in range(N_FIELDS):
-            out[f, j] = _F0 if lumen else out[f, j]
-        out[O2, j] = (o2_central if s == 1 else o2_portal) if lumen else out[O2, j]
-        msf += _F0 if lumen else out[MSF, j]
-    return msf
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -685,14 +672,21 @@ def _relax_site(c, n, s, w, e, src, l2, om):
 
 
 @nb.njit(inline="always", cache=True)
-def _relax_row(c, n, so, src, out, l2, om):
-    # one sweep along a row; clamped (zero-flux) ends handled outside the vector loop
+def _relax_row(c, n, so, src, out, l2, om, s0, v_cv, v_portal):
+    # one sweep along a row; clamped (zero-flux) ends handled outside the vector loop; lumen sites
+    # (central vein, portal vessels) take the fixed values v_cv / v_portal
     nx = c.shape[0]
     k = nx - 1
-    out[0] = _relax_site(c[0], n[0], so[0], c[0], c[1], src[0], l2, om)
+    out[0] = _lumen_or(s0[0], _relax_site(c[0], n[0], so[0], c[0], c[1], src[0], l2, om), v_cv, v_portal)
     for j in range(1, k):
-        out[j] = _relax_site(c[j], n[j], so[j], c[j - 1], c[j + 1], src[j], l2, om)
-    out[k] = _relax_site(c[k], n[k], so[k], c[k - 1], c[k], src[k], l2, om)
+        out[j] = _lumen_or(s0[j], _relax_site(c[j], n[j], so[j], c[j - 1], c[j + 1], src[j], l2, om), v_cv,
+                           v_portal)
+    out[k] = _lumen_or(s0[k], _relax_site(c[k], n[k], so[k], c[k - 1], c[k], src[k], l2, om), v_cv, v_portal)
+
+
+@nb.njit(inline="always", cache=True)
+def _lumen_or(s, v, v_cv, v_portal):
+    return (v_cv if s == CV_LUMEN else v_portal) if (s >= 1) & (s <= 4) else v
 
 
 @nb.njit(cache=True)
