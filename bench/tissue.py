@@ -8,7 +8,8 @@ simulated year on a 1e6-site field.
 
 Bandwidth counts each array the step streams once: read cell, structure, zeta, injury weight, 7 fields
 and 2 collagen planes; write cell, 7 fields and 2 collagen planes (83 bytes per site). Neighbour reads
-come from cache and are not counted.
+come from cache and are not counted. The same step on a 64-row band that stays in cache between repeats gives
+the step's compute ceiling (table only): the bandwidth it would show if memory cost nothing.
 """
 
 from __future__ import annotations
@@ -90,6 +91,21 @@ def sweep_seconds(args, repeats: int) -> float:
     return float(np.median([_timed(lambda: sweeps(fld, fld_out, src, pp, structure)) for _ in range(repeats)]))
 
 
+def band_args(args, rows: int):
+    """The same step's arguments cut to a band of `rows` rows (contiguous copies): small enough to stay in
+    cache between repeats, so its time is the step's cost without main-memory traffic."""
+    a = list(args)
+    ny = a[0].shape[0]
+    lo = max(0, ny // 2 - rows // 2)
+    sl = slice(lo, lo + rows)
+    for k in (0, 1, 6, 7, 8, 9):          # cell, cell_out, structure, zeta, injury weight, attraction
+        a[k] = np.ascontiguousarray(a[k][sl])
+    for k in (2, 3, 4, 5):                # fields and collagen, in and out
+        a[k] = np.ascontiguousarray(a[k][:, sl])
+    a[13] = np.zeros((a[0].shape[0], a[13].shape[1]))
+    return a
+
+
 def kernel_args(t, dt: float):
     from hepatwin.tissue import kernels as kn
 
@@ -127,6 +143,11 @@ def main() -> int:
     times = [_timed(lambda: kn.tissue_step(*args)) for _ in range(a.steps)]
     step_s = float(np.median(times))
     sweeps_s = sweep_seconds(args, a.steps)
+    band = band_args(args, min(64, a.size))
+    n_band = band[0].size
+    kn.tissue_step(*band)
+    band_s = min(_timed(lambda: kn.tissue_step(*band)) for _ in range(max(20, a.steps)))
+    cached_gbs = BYTES_PER_SITE * n_band / band_s / 1e9
     np_times = [_timed(lambda: numpy_step(*args)) for _ in range(max(1, a.numpy_steps))]
     np_s = float(np.median(np_times))
     kernel_gbs = BYTES_PER_SITE * n / step_s / 1e9
@@ -161,6 +182,9 @@ def main() -> int:
           f"{kernel_gbs:.1f} GB/s = {kernel_gbs / copy_gbs:.0%} of copy ({BYTES_PER_SITE} B/site)")
     print(f"  of which            {sweeps_s * 1e3:.2f} ms ({sweeps_s / step_s:.0%}) in the six field sweeps, "
           f"{(step_s - sweeps_s) * 1e3:.2f} ms in cell rules, collagen and MSC transport")
+    print(f"  in cache            {band_s / n_band * 1e9:.2f} ns/site on a {band[0].shape[0]}-row band that stays in "
+          f"cache: {cached_gbs:.1f} GB/s = {cached_gbs / copy_gbs:.0%} of copy, the ceiling of this step with no "
+          f"main-memory traffic at all (full field: {step_s / n * 1e9:.2f} ns/site)")
     print(f"  NumPy step          {np_s * 1e3:.1f} ms/step -> numba speedup {np_s / step_s:.1f}x")
     how = "measured" if n_run == steps_year else f"extrapolated from {n_run} steps"
     print(f"  one simulated year  {year_s:.1f} s for 1e6 sites at dt 0.25 day ({steps_year} steps, {how}, "

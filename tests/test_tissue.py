@@ -223,16 +223,21 @@ def test_bench_json_keys_tiny():
     assert all(v > 0 for v in d.values())
 
 
-def test_numba_step_equals_numpy_reference():
-    """The fused kernel and the straightforward NumPy step (bench reference) agree on a diseased field with MSCs."""
+@pytest.mark.parametrize("day", [2.0, -10.0], ids=["msc_acting", "before_therapy"])
+def test_numba_step_equals_numpy_reference(day):
+    """The fused kernel and the straightforward NumPy step (bench reference) agree on a diseased field, with MSCs
+    and their effects acting (day 2) and before the first infusion (MSC-effect signals zero: the kernel skips
+    their rules)."""
     from hepatwin.tissue import kernels as kn
     from hepatwin.tissue.reference import numpy_step
 
     d = drivers_from_scenario(ROOT / "examples" / "scenarios" / "hbv_decompensated_msc.toml")
     t = new_tissue(d, 72, seed=4)
     t.state.t = -2000.0
-    t.run(t_end=2.0, dt_history=2.0, measure=False)
-    st, drv = t.state, d.at(2.0)
+    t.run(t_end=day, dt_history=2.0, measure=False)
+    st, drv = t.state, d.at(day)
+    effects = t.scalars(0.25, drv)[[kn.P_EIM, kn.P_EAF, kn.P_ERG, kn.P_EMC, kn.P_EACD]]
+    assert (effects > 0).all() if day > 0 else (effects == 0).all()
     outs = []
     for fn in (kn.tissue_step, numpy_step):
         o = (np.empty_like(st.cell), np.empty_like(st.fields), np.empty_like(st.collagen), np.zeros_like(t._rowsums))
@@ -241,7 +246,7 @@ def test_numba_step_equals_numpy_reference():
            t.scalars(0.25, drv), t.sums, o[3], *t.rules.arrays(), t.seed, np.uint64(st.step))
         outs.append(o)
     (c1, f1, k1, s1), (c2, f2, k2, s2) = outs
-    assert f1[kn.MSC].sum() > 0
+    assert (f1[kn.MSC].sum() > 0) == (day > 0)
     assert (c1 == c2).mean() > 0.999
     assert np.allclose(f1, f2, rtol=1e-4, atol=1e-5) and np.allclose(k1, k2, rtol=1e-4, atol=1e-4)
     assert np.allclose(s1.sum(0), s2.sum(0), rtol=1e-5)

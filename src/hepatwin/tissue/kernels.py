@@ -128,6 +128,7 @@ def tissue_step(cell, cell_out, fld, fld_out, col, col_out, structure, zeta, win
     the inputs, so the result does not depend on the blocking or the thread count."""
     ny, nx = cell.shape
     term, t_sig, t_k, t_p, n_terms = _hill_terms(r_start, r_sig, r_kpow, r_pow)
+    t_on, a_start, a_rule = _active_rules(pp, r_start, term, t_sig, n_terms)
     nblk = (ny + ROWS_PER_BLOCK - 1) // ROWS_PER_BLOCK
     for b in nb.prange(nblk):
         sg = np.empty((N_SIG, nx), np.float32)
@@ -143,7 +144,7 @@ def tissue_step(cell, cell_out, fld, fld_out, col, col_out, structure, zeta, win
         for i in range(b * ROWS_PER_BLOCK, min(ny, (b + 1) * ROWS_PER_BLOCK)):
             _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, winj, att, base, pp,
                         sums_prev, rowsums, r_start, r_sig, r_up, r_fold, r_kpow, r_pow, seed, step,
-                        sg, md, wk, cnt, srow, hr, term, t_sig, t_k, t_p, n_terms)
+                        sg, md, wk, cnt, srow, hr, term, t_sig, t_k, t_p, n_terms, t_on, a_start, a_rule)
 
 
 @nb.njit(inline="always", cache=True)
@@ -261,18 +262,18 @@ def _fold_a(r, r_up, r_fold):
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _mod_row(b, hr, term, m, r_start, r_up, r_fold):
-    """Product of the Hill modifiers of behaviour b for every site of a row (1 where no rule applies).
-
-    Up to four rules are multiplied in one pass (left to right, as a scalar loop over the rules would)."""
+def _mod_row(b, hr, term, m, a_start, a_rule, r_up, r_fold):
+    """Product of the Hill modifiers of behaviour b's active rules (a_rule[a_start[b]:a_start[b + 1]], at least
+    one) for every site of a row. Up to four rules are multiplied in one pass, left to right, as a scalar loop
+    over the rules would."""
     nx = m.shape[0]
-    r0, r1 = r_start[b], r_start[b + 1]
+    r0, r1 = a_start[b], a_start[b + 1]
     r = r0
     while r < r1:
         k = min(4, r1 - r)
         first = r == r0
-        a0 = _fold_a(r, r_up, r_fold)
-        h0 = hr[term[r]]
+        a0 = _fold_a(a_rule[r], r_up, r_fold)
+        h0 = hr[term[a_rule[r]]]
         if k == 1:
             if first:
                 for j in range(nx):
@@ -281,8 +282,8 @@ def _mod_row(b, hr, term, m, r_start, r_up, r_fold):
                 for j in range(nx):
                     m[j] *= _F1 + a0 * h0[j]
         else:
-            a1 = _fold_a(r + 1, r_up, r_fold)
-            h1 = hr[term[r + 1]]
+            a1 = _fold_a(a_rule[r + 1], r_up, r_fold)
+            h1 = hr[term[a_rule[r + 1]]]
             if k == 2:
                 if first:
                     for j in range(nx):
@@ -291,8 +292,8 @@ def _mod_row(b, hr, term, m, r_start, r_up, r_fold):
                     for j in range(nx):
                         m[j] = m[j] * (_F1 + a0 * h0[j]) * (_F1 + a1 * h1[j])
             else:
-                a2 = _fold_a(r + 2, r_up, r_fold)
-                h2 = hr[term[r + 2]]
+                a2 = _fold_a(a_rule[r + 2], r_up, r_fold)
+                h2 = hr[term[a_rule[r + 2]]]
                 if k == 3:
                     if first:
                         for j in range(nx):
@@ -301,8 +302,8 @@ def _mod_row(b, hr, term, m, r_start, r_up, r_fold):
                         for j in range(nx):
                             m[j] = m[j] * (_F1 + a0 * h0[j]) * (_F1 + a1 * h1[j]) * (_F1 + a2 * h2[j])
                 else:
-                    a3 = _fold_a(r + 3, r_up, r_fold)
-                    h3 = hr[term[r + 3]]
+                    a3 = _fold_a(a_rule[r + 3], r_up, r_fold)
+                    h3 = hr[term[a_rule[r + 3]]]
                     if first:
                         for j in range(nx):
                             m[j] = (_F1 + a0 * h0[j]) * (_F1 + a1 * h1[j]) * (_F1 + a2 * h2[j]) * (_F1 + a3 * h3[j])
@@ -311,6 +312,33 @@ def _mod_row(b, hr, term, m, r_start, r_up, r_fold):
                             m[j] = m[j] * (_F1 + a0 * h0[j]) * (_F1 + a1 * h1[j]) * (_F1 + a2 * h2[j]) * (
                                 _F1 + a3 * h3[j])
         r += k
+
+
+@nb.njit(cache=True)
+def _active_rules(pp, r_start, term, t_sig, n_terms):
+    """The Hill terms and rules that can differ from 'no effect' this step.
+
+    A signal that is zero at every site this step (an MSC mechanism whose patient-level effect is 0, as in
+    every control arm and before the first infusion; a patient driver at 0) makes its Hill term 0 and its
+    rules' factors exactly 1, so they are skipped: the products, and so the results, are bit-identical.
+    Returns (term on, start of each row behaviour's active rules, the active rules in table order)."""
+    zero = np.zeros(N_SIG, np.bool_)
+    for s, k in ((SG_EIM, P_EIM), (SG_EAF, P_EAF), (SG_ERG, P_ERG), (SG_EMC, P_EMC), (SG_EACD, P_EACD),
+                 (SG_INFL, P_INFL), (SG_STIM, P_STIM)):
+        zero[s] = pp[k] == 0
+    t_on = np.empty(max(n_terms, 1), np.bool_)
+    for q in range(n_terms):
+        t_on[q] = not zero[t_sig[q]]
+    a_start = np.zeros(N_ROW_BEHAVIOURS + 1, np.int32)
+    a_rule = np.empty(max(r_start[N_ROW_BEHAVIOURS], 1), np.int32)
+    n = 0
+    for b in range(N_ROW_BEHAVIOURS):
+        for r in range(r_start[b], r_start[b + 1]):
+            if t_on[term[r]]:
+                a_rule[n] = r
+                n += 1
+        a_start[b + 1] = n
+    return t_on, a_start, a_rule
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -514,7 +542,7 @@ def _collagen_update_row(a0, b0, mmp, s0, cnt, c0, wk, md, out_a, out_b, dt, syn
 @nb.njit(cache=True, error_model="numpy")
 def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, winj, att, base, pp, sums_prev,
                 rowsums, r_start, r_sig, r_up, r_fold, r_kpow, r_pow, seed, step, sg, md, wk, cnt, srow, hr, term,
-                t_sig, t_k, t_p, n_terms):
+                t_sig, t_k, t_p, n_terms, t_on, a_start, a_rule):
     ny, nx = cell.shape
     dt = pp[P_DT]
     ntis = max(sums_prev[S_TISSUE], 1.0)
@@ -548,10 +576,12 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
     _signal_rows(fld[MSF, i], cnt[C_EMPTY], winj[i], pp, fbg, f_norm, sg)
     _uniform_row(seed, step, i, nx, wk)
     for q in range(n_terms):
-        k = t_sig[q]
-        _hill_row(fld[k, i] if k < N_DIFFUSING else sg[k], t_k[q], t_p[q], hr[q])
+        if t_on[q]:
+            k = t_sig[q]
+            _hill_row(fld[k, i] if k < N_DIFFUSING else sg[k], t_k[q], t_p[q], hr[q])
     for b in range(N_ROW_BEHAVIOURS):
-        _mod_row(b, hr, term, md[b], r_start, r_up, r_fold)
+        if a_start[b + 1] > a_start[b]:
+            _mod_row(b, hr, term, md[b], a_start, a_rule, r_up, r_fold)
 
     # ---- cell rules, branch-free over the row: every rule evaluated at every site (no thinning)
     _hepatocyte_row(c0, s0, winj[i], cnt, wk, md, base, pp, dt, srow[CYT], srow[TGFB])
