@@ -94,8 +94,8 @@ _FH = np.float32(0.5)
 _F4 = np.float32(4.0)
 ROWS_PER_BLOCK = 8
 # rows of the per-block work array (float32, one row per site of the image row)
-(W_U_HEP, W_U_HSC, W_U_MAC, W_U_END, W_SATF, W_AW, W_W, W_MU) = range(8)
-N_WORK = 8
+(W_U_HEP, W_U_HSC, W_U_MAC, W_U_END, W_SATF, W_AW, W_W, W_MU, W_KC, W_SEC) = range(10)
+N_WORK = 10
 # rows of the per-block count/state array (int32)
 (C_EMPTY, C_DIV, C_ACT, C_HSC, C_HEP, C_HSC_NEW, C_MAC, C_ENDO) = range(8)
 N_COUNT = 8
@@ -109,11 +109,6 @@ def _choose(u, r1, r2, dt):
     tot = r * dt
     pt = tot / (_F1 + tot)
     return np.int32(0) if u >= pt else (np.int32(1) if u * r < r1 * pt else np.int32(2))
-
-
-@nb.njit(inline="always", cache=True)
-def _is_lumen(s):
-    return s >= 1 and s <= 4
 
 
 @nb.njit(parallel=True, cache=True, error_model="numpy")
@@ -462,51 +457,82 @@ def _endothelium_row(c0, s0, zeta, cnt, wk, md, base, pp, dt, srow_o2):
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _msc_row(i, fld, fld_out, structure, att, sg, base, pp, dt, srow_msf, r_start, r_sig, r_up, r_fold, r_kpow,
+def _msc_row(i, fld, fld_out, structure, att, sg, base, pp, dt, srow_msf, wk, r_start, r_sig, r_up, r_fold, r_kpow,
              r_pow):
-    # MSCs: random motility, homing up the attraction gradient, clearance, factor release (few rows have any)
+    # MSCs: random motility, homing up the attraction gradient, clearance, factor release (few rows have any);
+    # branch-free: where no MSC is near, every term is 0 and so is the result
     ny, nx = structure.shape
     im = i - 1 if i > 0 else 0
     ip = i + 1 if i < ny - 1 else ny - 1
-    chi = base[MSC_HOME]
-    vmax = pp[P_VMAX]
-    d_m = pp[P_MSCD]
-    for j in range(nx):
-        jm = j - 1 if j > 0 else 0
-        jp = j + 1 if j < nx - 1 else nx - 1
-        m = fld[MSC, i, j]
-        mn, ms, mw, me = fld[MSC, im, j], fld[MSC, ip, j], fld[MSC, i, jm], fld[MSC, i, jp]
-        if m > 0 or mn > 0 or ms > 0 or mw > 0 or me > 0:
-            ac = att[i, j]
-            flux = _msc_flux(att, structure, im, j, mn, m, ac, chi, vmax, d_m)
-            flux += _msc_flux(att, structure, ip, j, ms, m, ac, chi, vmax, d_m)
-            flux += _msc_flux(att, structure, i, jm, mw, m, ac, chi, vmax, d_m)
-            flux += _msc_flux(att, structure, i, jp, me, m, ac, chi, vmax, d_m)
-            kc = base[MSC_CLEAR] * _hill_at(MSC_CLEAR, sg, j, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-            m_new = m + dt * (flux - kc * m)
-            # densities below MSC_FLUSH (a few cells in the whole liver) are cleared, as in the reference;
-            # vessel lumina hold none
-            keep = (m_new > MSC_FLUSH) & (not _is_lumen(structure[i, j]))
-            fld_out[MSC, i, j] = m_new if keep else _F0
-            srow_msf[j] = m * base[MSC_SEC] * _hill_at(MSC_SEC, sg, j, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-        else:
-            fld_out[MSC, i, j] = _F0
-            srow_msf[j] = _F0
+    kc, sec = wk[W_KC], wk[W_SEC]
+    _rules_row(MSC_CLEAR, fld, i, sg, kc, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
+    _rules_row(MSC_SEC, fld, i, sg, sec, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
+    m0, mn, ms = fld[MSC, i], fld[MSC, im], fld[MSC, ip]
+    a0, an, as_ = att[i], att[im], att[ip]
+    s0, sn, ss = structure[i], structure[im], structure[ip]
+    out = fld_out[MSC, i]
+    c = (base[MSC_HOME], pp[P_VMAX], pp[P_MSCD], base[MSC_CLEAR], base[MSC_SEC], dt)
+    k = nx - 1
+    _msc_site(out, srow_msf, kc, sec, 0, m0[0], a0[0], s0[0], mn[0], an[0], sn[0], ms[0], as_[0], ss[0],
+              m0[0], a0[0], s0[0], m0[1], a0[1], s0[1], c)
+    for j in range(1, k):
+        _msc_site(out, srow_msf, kc, sec, j, m0[j], a0[j], s0[j], mn[j], an[j], sn[j], ms[j], as_[j], ss[j],
+                  m0[j - 1], a0[j - 1], s0[j - 1], m0[j + 1], a0[j + 1], s0[j + 1], c)
+    _msc_site(out, srow_msf, kc, sec, k, m0[k], a0[k], s0[k], mn[k], an[k], sn[k], ms[k], as_[k], ss[k],
+              m0[k - 1], a0[k - 1], s0[k - 1], m0[k], a0[k], s0[k], c)
 
 
 @nb.njit(inline="always", cache=True)
-def _hill_at(b, sg, j, r_start, r_sig, r_up, r_fold, r_kpow, r_pow):
-    m = _F1
+def _msc_site(out, msf, kc, sec, j, m, ac, s, mn, an, sn, ms, as_, ss, mw, aw, sw, me, ae, se, c):
+    chi, vmax, d_m, k_clear, k_sec, dt = c
+    flux = _msc_flux(mn, an, sn, m, ac, chi, vmax, d_m)
+    flux += _msc_flux(ms, as_, ss, m, ac, chi, vmax, d_m)
+    flux += _msc_flux(mw, aw, sw, m, ac, chi, vmax, d_m)
+    flux += _msc_flux(me, ae, se, m, ac, chi, vmax, d_m)
+    m_new = m + dt * (flux - k_clear * kc[j] * m)
+    # densities below MSC_FLUSH (a few cells in the whole liver) are cleared, as in the reference;
+    # vessel lumina hold none
+    keep = (m_new > MSC_FLUSH) & ((s < 1) | (s > 4))
+    out[j] = m_new if keep else _F0
+    msf[j] = m * k_sec * sec[j]
+
+
+@nb.njit(inline="always", cache=True)
+def _msc_flux(mk, ak, sk, m, ac, chi, vmax, d_m):
+    # net MSC flow into the site from a neighbour: random motility plus upwind chemotaxis (none from a lumen)
+    v = chi * (ak - ac)
+    v = min(vmax, max(-vmax, v))
+    adv = (-v * mk) if v < 0 else (-v * m)
+    f = adv + d_m * (mk - m)
+    return _F0 if (sk >= 1) & (sk <= 4) else f
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _rules_row(b, fld, i, sg, m, r_start, r_sig, r_up, r_fold, r_kpow, r_pow):
+    """Product of the Hill modifiers of behaviour b along row i (field signals from `fld`, others from `sg`);
+    the rules are applied one after another, as in the NumPy reference."""
+    nx = m.shape[0]
+    m[:] = _F1
     for r in range(r_start[b], r_start[b + 1]):
-        x = sg[r_sig[r], j]
-        h = _F0
-        if x > _F0:
-            p = r_pow[r]
-            xn = x if p == 1.0 else (x * x if p == 2.0 else x ** p)
-            h = xn / (r_kpow[r] + xn)
-        a = np.float32(r_fold[r] - _F1) if r_up[r] else -np.float32(_F1 - r_fold[r])
-        m *= _F1 + a * h
-    return m
+        k = r_sig[r]
+        x = fld[k, i] if k < N_DIFFUSING else sg[k]
+        a = _fold_a(r, r_up, r_fold)
+        kp = r_kpow[r]
+        p = r_pow[r]
+        if p == 1.0:
+            for j in range(nx):
+                xj = x[j]
+                m[j] *= _F1 + a * (xj / (kp + xj) if xj > _F0 else _F0)
+        elif p == 2.0:
+            for j in range(nx):
+                xj = x[j]
+                xn = xj * xj
+                m[j] *= _F1 + a * (xn / (kp + xn) if xj > _F0 else _F0)
+        else:
+            for j in range(nx):
+                xj = x[j]
+                xn = xj ** p if xj > _F0 else _F0
+                m[j] *= _F1 + a * (xn / (kp + xn) if xj > _F0 else _F0)
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -589,10 +615,8 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
     _macrophage_row(c0, cnt, wk, md, base, dt, srow[CYT], srow[TGFB], srow[MMP])
     _endothelium_row(c0, s0, zeta[i], cnt, wk, md, base, pp, dt, srow[O2])
     if _row_total(fld[MSC, im]) + _row_total(fld[MSC, i]) + _row_total(fld[MSC, ip]) > 0:
-        for f in range(N_DIFFUSING):
-            sg[f] = fld[f, i]
-        _msc_row(i, fld, fld_out, structure, att, sg, base, pp, dt, srow[MSF], r_start, r_sig, r_up, r_fold, r_kpow,
-                 r_pow)
+        _msc_row(i, fld, fld_out, structure, att, sg, base, pp, dt, srow[MSF], wk, r_start, r_sig, r_up, r_fold,
+                 r_kpow, r_pow)
     else:
         fld_out[MSC, i] = _F0
         srow[MSF] = _F0
@@ -719,25 +743,13 @@ def _lumen_or(s, v, v_cv, v_portal):
     return (v_cv if s == CV_LUMEN else v_portal) if (s >= 1) & (s <= 4) else v
 
 
-@nb.njit(cache=True)
-def _msc_flux(att, structure, ii, jj, mk, m, ac, chi, vmax, d_m):
-    # net MSC flow into the site from neighbour (ii, jj): random motility plus upwind chemotaxis
-    if _is_lumen(structure[ii, jj]):
-        return np.float32(0.0)
-    v = chi * (att[ii, jj] - ac)
-    v = min(vmax, max(-vmax, v))
-    adv = (-v * mk) if v < 0 else (-v * m)
-    return adv + d_m * (mk - m)
-
-
 @nb.njit(parallel=True, cache=True, error_model="numpy")
 def attraction_plane(fld, att, r_start, r_sig, r_up, r_fold, r_kpow, r_pow):
     """MSC homing attraction of every site from the current fields (computed once per step, when MSCs exist)."""
-    ny, nx = att.shape
+    ny = att.shape[0]
     for i in nb.prange(ny):
-        for j in range(nx):
-            # homing follows field signals only (rules on other signals are refused at load)
-            att[i, j] = _hill_at(MSC_HOME, fld[:, i], j, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
+        # homing follows field signals only (rules on other signals are refused at load), so `sg` is not read
+        _rules_row(MSC_HOME, fld, i, fld[:, i], att[i], r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
 
 
 @nb.njit(parallel=True, cache=True)
