@@ -3,7 +3,9 @@
 A row goes through phases, each a short loop over the row's sites that the compiler can vectorise:
 neighbour counts and signals, uniforms, the distinct Hill terms and the modifier of every behaviour,
 then the cell rules of each cell type branch-free (every rule evaluated at every site, results
-selected by state), collagen, new cell bytes, row sums and the field sweeps. The phases work on
+selected by state), MSC transport (only on rows with MSCs nearby), collagen, new cell bytes, the field
+sweeps and row sums. Rules on a signal that is zero at every site this step (an MSC mechanism before
+the first infusion) are skipped: their factor is exactly 1, so the result is the same. The phases work on
 scratch rows that stay in cache; the big arrays are read and written once per step. Old and new
 states live in separate buffers, so the result does not depend on the order in which rows are visited.
 Random numbers come from a counter-based hash of (seed, step, site): the same seed gives bit-identical
@@ -131,7 +133,7 @@ def tissue_step(cell, cell_out, fld, fld_out, col, col_out, structure, zeta, win
         sg[SG_INFL] = pp[P_INFL]
         sg[SG_STIM] = pp[P_STIM]
         hr = np.empty((max(n_terms, 1), nx), np.float32)
-        # behaviours without rules keep modifier 1; the others are overwritten row by row
+        # behaviours without active rules this step keep modifier 1; the others are overwritten row by row
         md = np.ones((N_ROW_BEHAVIOURS, nx), np.float32)
         wk = np.empty((N_WORK, nx), np.float32)
         cnt = np.empty((N_COUNT, nx), np.int32)
