@@ -182,7 +182,8 @@ def _collagen_site(out, satf, j, a0, b0, an, bn, as_, bs, aw, bw, ae, be, inv_cs
     # scar density around the site: fronts of existing septa attract new matrix
     c_nb = an + bn + as_ + bs + aw + bw + ae + be
     out[j] = (_FH * ctot + np.float32(0.125) * c_nb) * inv_csat
-    satf[j] = max(_F0, _F1 - ctot * inv_csat)
+    free = _F1 - ctot * inv_csat
+    satf[j] = free if free > _F0 else _F0
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -503,7 +504,9 @@ def _msc_site(out, msf, kc, sec, j, m, ac, s, mn, an, sn, ms, as_, ss, mw, aw, s
 def _msc_flux(mk, ak, sk, m, ac, chi, vmax, d_m):
     # net MSC flow into the site from a neighbour: random motility plus upwind chemotaxis (none from a lumen)
     v = chi * (ak - ac)
-    v = min(vmax, max(-vmax, v))
+    # clamped with selects: numba's float min/max are not vectorised
+    v = -vmax if v < -vmax else v
+    v = vmax if v > vmax else v
     adv = (-v * mk) if v < 0 else (-v * m)
     f = adv + d_m * (mk - m)
     return _F0 if (sk >= 1) & (sk <= 4) else f
@@ -704,6 +707,12 @@ def _row_total(x):
     return s
 
 
+@nb.njit(inline="always", cache=True)
+def _at_most_1(x):
+    # min(1, x) as a select: numba's float min/max stop a loop from vectorising
+    return x if x < _F1 else _F1
+
+
 @nb.njit(cache=True, error_model="numpy")
 def _signal_rows(msf, n_empty, winj, pp, fbg, f_norm, sg):
     # local MSC mechanism effects from the factor field, empty-neighbour fraction, patient drivers, injury weight
@@ -711,11 +720,11 @@ def _signal_rows(msf, n_empty, winj, pp, fbg, f_norm, sg):
     p_im, p_af, p_rg, p_mc, p_cd = pp[P_EIM], pp[P_EAF], pp[P_ERG], pp[P_EMC], pp[P_EACD]
     for j in range(nx):
         fl = (msf[j] + fbg) * f_norm
-        sg[SG_EIM, j] = min(_F1, p_im * fl)
-        sg[SG_EAF, j] = min(_F1, p_af * fl)
-        sg[SG_ERG, j] = min(_F1, p_rg * fl)
-        sg[SG_EMC, j] = min(_F1, p_mc * fl)
-        sg[SG_EACD, j] = min(_F1, p_cd * fl)
+        sg[SG_EIM, j] = _at_most_1(p_im * fl)
+        sg[SG_EAF, j] = _at_most_1(p_af * fl)
+        sg[SG_ERG, j] = _at_most_1(p_rg * fl)
+        sg[SG_EMC, j] = _at_most_1(p_mc * fl)
+        sg[SG_EACD, j] = _at_most_1(p_cd * fl)
     for j in range(nx):
         sg[SG_EMPTY, j] = np.float32(n_empty[j]) * _FQ
     sg[SG_WINJ] = winj
