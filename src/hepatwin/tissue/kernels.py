@@ -19,7 +19,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .geometry import CV_LUMEN, CV_WALL, PARENCHYMA, PORTAL_STROMA
+from .geometry import BILE_DUCT, CV_LUMEN, CV_WALL, PARENCHYMA, PORTAL_STROMA
 from .rules import SIGNALS, B
 
 # field planes
@@ -96,11 +96,17 @@ _FH = np.float32(0.5)
 _F4 = np.float32(4.0)
 ROWS_PER_BLOCK = 8
 # rows of the per-block work array (float32, one row per site of the image row)
-(W_U_HEP, W_U_HSC, W_U_MAC, W_U_END, W_SATF, W_AW, W_W, W_MU, W_KC, W_SEC) = range(10)
-N_WORK = 10
+(W_U_HEP, W_U_HSC, W_U_MAC, W_U_END, W_SATF, W_AW, W_W, W_MU, W_KC, W_SEC, W_H) = range(11)
+N_WORK = 11
 # rows of the per-block count/state array (int32)
 (C_EMPTY, C_DIV, C_ACT, C_HSC, C_HEP, C_HSC_NEW, C_MAC, C_ENDO) = range(8)
 N_COUNT = 8
+
+
+@nb.njit(inline="always", cache=True)
+def _lumen(s):
+    # vessel lumina (central vein, portal vein, hepatic artery, bile duct: consecutive structure codes)
+    return (s >= CV_LUMEN) & (s <= BILE_DUCT)
 
 
 @nb.njit(inline="always", cache=True, error_model="numpy")
@@ -262,54 +268,24 @@ def _fold_a(r, r_up, r_fold):
 @nb.njit(cache=True, error_model="numpy")
 def _mod_row(b, hr, term, m, a_start, a_rule, r_up, r_fold):
     """Product of the Hill modifiers of behaviour b's active rules (a_rule[a_start[b]:a_start[b + 1]], at least
-    one) for every site of a row. Up to four rules are multiplied in one pass, left to right, as a scalar loop
-    over the rules would."""
+    one) for every site of a row. Two rules are multiplied per pass, left to right as a scalar loop over the
+    rules would; past the last rule the factor is exactly 1."""
     nx = m.shape[0]
     r0, r1 = a_start[b], a_start[b + 1]
-    r = r0
-    while r < r1:
-        k = min(4, r1 - r)
-        first = r == r0
-        a0 = _fold_a(a_rule[r], r_up, r_fold)
-        h0 = hr[term[a_rule[r]]]
-        if k == 1:
-            if first:
-                for j in range(nx):
-                    m[j] = _F1 + a0 * h0[j]
-            else:
-                for j in range(nx):
-                    m[j] *= _F1 + a0 * h0[j]
-        else:
-            a1 = _fold_a(a_rule[r + 1], r_up, r_fold)
-            h1 = hr[term[a_rule[r + 1]]]
-            if k == 2:
-                if first:
-                    for j in range(nx):
-                        m[j] = (_F1 + a0 * h0[j]) * (_F1 + a1 * h1[j])
-                else:
-                    for j in range(nx):
-                        m[j] = m[j] * (_F1 + a0 * h0[j]) * (_F1 + a1 * h1[j])
-            else:
-                a2 = _fold_a(a_rule[r + 2], r_up, r_fold)
-                h2 = hr[term[a_rule[r + 2]]]
-                if k == 3:
-                    if first:
-                        for j in range(nx):
-                            m[j] = (_F1 + a0 * h0[j]) * (_F1 + a1 * h1[j]) * (_F1 + a2 * h2[j])
-                    else:
-                        for j in range(nx):
-                            m[j] = m[j] * (_F1 + a0 * h0[j]) * (_F1 + a1 * h1[j]) * (_F1 + a2 * h2[j])
-                else:
-                    a3 = _fold_a(a_rule[r + 3], r_up, r_fold)
-                    h3 = hr[term[a_rule[r + 3]]]
-                    if first:
-                        for j in range(nx):
-                            m[j] = (_F1 + a0 * h0[j]) * (_F1 + a1 * h1[j]) * (_F1 + a2 * h2[j]) * (_F1 + a3 * h3[j])
-                    else:
-                        for j in range(nx):
-                            m[j] = m[j] * (_F1 + a0 * h0[j]) * (_F1 + a1 * h1[j]) * (_F1 + a2 * h2[j]) * (
-                                _F1 + a3 * h3[j])
-        r += k
+    for r in range(r0, r1, 2):
+        a0, h0 = _factor(r, r1, a_rule, term, hr, r_up, r_fold)
+        a1, h1 = _factor(r + 1, r1, a_rule, term, hr, r_up, r_fold)
+        keep = r > r0
+        for j in range(nx):
+            prev = m[j] if keep else _F1
+            m[j] = prev * (_F1 + a0 * h0[j]) * (_F1 + a1 * h1[j])
+
+
+@nb.njit(inline="always", cache=True)
+def _factor(i, n, a_rule, term, hr, r_up, r_fold):
+    # (fold - 1, Hill-term row) of active rule i; past the last one (i >= n) a = 0, i.e. a factor of exactly 1
+    q = a_rule[i if i < n else n - 1]
+    return (_fold_a(q, r_up, r_fold) if i < n else _F0), hr[term[q]]
 
 
 @nb.njit(cache=True)
@@ -468,8 +444,8 @@ def _msc_row(i, fld, fld_out, structure, att, sg, base, pp, dt, srow_msf, wk, r_
     im = i - 1 if i > 0 else 0
     ip = i + 1 if i < ny - 1 else ny - 1
     kc, sec = wk[W_KC], wk[W_SEC]
-    _rules_row(MSC_CLEAR, fld, i, sg, kc, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
-    _rules_row(MSC_SEC, fld, i, sg, sec, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
+    _rules_row(MSC_CLEAR, fld, i, sg, kc, wk[W_H], r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
+    _rules_row(MSC_SEC, fld, i, sg, sec, wk[W_H], r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
     m0, mn, ms = fld[MSC, i], fld[MSC, im], fld[MSC, ip]
     a0, an, as_ = att[i], att[im], att[ip]
     s0, sn, ss = structure[i], structure[im], structure[ip]
@@ -495,7 +471,7 @@ def _msc_site(out, msf, kc, sec, j, m, ac, s, mn, an, sn, ms, as_, ss, mw, aw, s
     m_new = m + dt * (flux - k_clear * kc[j] * m)
     # densities below MSC_FLUSH (a few cells in the whole liver) are cleared, as in the reference;
     # vessel lumina hold none
-    keep = (m_new > MSC_FLUSH) & ((s < 1) | (s > 4))
+    keep = (m_new > MSC_FLUSH) & (not _lumen(s))
     out[j] = m_new if keep else _F0
     msf[j] = m * k_sec * sec[j]
 
@@ -509,35 +485,20 @@ def _msc_flux(mk, ak, sk, m, ac, chi, vmax, d_m):
     v = vmax if v > vmax else v
     adv = (-v * mk) if v < 0 else (-v * m)
     f = adv + d_m * (mk - m)
-    return _F0 if (sk >= 1) & (sk <= 4) else f
+    return _F0 if _lumen(sk) else f
 
 
 @nb.njit(cache=True, error_model="numpy")
-def _rules_row(b, fld, i, sg, m, r_start, r_sig, r_up, r_fold, r_kpow, r_pow):
-    """Product of the Hill modifiers of behaviour b along row i (field signals from `fld`, others from `sg`);
-    the rules are applied one after another, as in the NumPy reference."""
-    nx = m.shape[0]
+def _rules_row(b, fld, i, sg, m, h, r_start, r_sig, r_up, r_fold, r_kpow, r_pow):
+    """Product of the Hill modifiers of behaviour b along row i (field signals from `fld`, others from `sg`;
+    `h` is a scratch row); the rules are applied one after another, as in the NumPy reference."""
     m[:] = _F1
     for r in range(r_start[b], r_start[b + 1]):
         k = r_sig[r]
-        x = fld[k, i] if k < N_DIFFUSING else sg[k]
+        _hill_row(fld[k, i] if k < N_DIFFUSING else sg[k], r_kpow[r], r_pow[r], h)
         a = _fold_a(r, r_up, r_fold)
-        kp = r_kpow[r]
-        p = r_pow[r]
-        if p == 1.0:
-            for j in range(nx):
-                xj = x[j]
-                m[j] *= _F1 + a * (xj / (kp + xj) if xj > _F0 else _F0)
-        elif p == 2.0:
-            for j in range(nx):
-                xj = x[j]
-                xn = xj * xj
-                m[j] *= _F1 + a * (xn / (kp + xn) if xj > _F0 else _F0)
-        else:
-            for j in range(nx):
-                xj = x[j]
-                xn = xj ** p if xj > _F0 else _F0
-                m[j] *= _F1 + a * (xn / (kp + xn) if xj > _F0 else _F0)
+        for j in range(m.shape[0]):
+            m[j] *= _F1 + a * h[j]
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -562,7 +523,7 @@ def _collagen_update_row(a0, b0, mmp, s0, cnt, c0, wk, md, out_a, out_b, dt, syn
         tot = cs_new + cx_new
         f = cap / tot if tot > cap else _F1
         # vessel lumina hold no matrix (their weights are 0, so they also drop out of the row sums)
-        lumen = (s >= 1) & (s <= 4)
+        lumen = _lumen(s)
         out_a[j] = _F0 if lumen else cs_new * f
         out_b[j] = _F0 if lumen else cx_new * f
         wk[W_AW, j] = aw
@@ -646,7 +607,7 @@ def _update_row(i, cell, cell_out, fld, fld_out, col, col_out, structure, zeta, 
 def _pack_row(c0, s0, cnt, out):
     nx = c0.shape[0]
     for j in range(nx):
-        lumen = (s0[j] >= 1) & (s0[j] <= 4)
+        lumen = _lumen(s0[j])
         c = cnt[C_HEP, j] | (cnt[C_HSC_NEW, j] << 2) | (cnt[C_MAC, j] << 4) | (cnt[C_ENDO, j] << 6) | (c0[j] & 128)
         out[j] = np.uint8(0) if lumen else np.uint8(c)
 
@@ -660,7 +621,7 @@ def _sum_row(s0, cnt, wk, col_a, col_b, msc, msf, acc):
     n_tis = n_par = n_hep = n_hsca = n_m1 = n_m2 = 0
     for j in range(nx):
         s = s0[j]
-        tissue = (s < 1) | (s > 4)
+        tissue = not _lumen(s)
         par = s == PARENCHYMA
         basal = (s == PORTAL_STROMA) | (s == CV_WALL)
         mu = np.float64(wk[W_MU, j])
@@ -751,16 +712,18 @@ def _relax_row(c, n, so, src, out, l2, om, s0, v_cv, v_portal):
 
 @nb.njit(inline="always", cache=True)
 def _lumen_or(s, v, v_cv, v_portal):
-    return (v_cv if s == CV_LUMEN else v_portal) if (s >= 1) & (s <= 4) else v
+    return (v_cv if s == CV_LUMEN else v_portal) if _lumen(s) else v
 
 
 @nb.njit(parallel=True, cache=True, error_model="numpy")
 def attraction_plane(fld, att, r_start, r_sig, r_up, r_fold, r_kpow, r_pow):
     """MSC homing attraction of every site from the current fields (computed once per step, when MSCs exist)."""
-    ny = att.shape[0]
-    for i in nb.prange(ny):
-        # homing follows field signals only (rules on other signals are refused at load), so `sg` is not read
-        _rules_row(MSC_HOME, fld, i, fld[:, i], att[i], r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
+    ny, nx = att.shape
+    for b in nb.prange((ny + ROWS_PER_BLOCK - 1) // ROWS_PER_BLOCK):
+        h = np.empty(nx, np.float32)
+        for i in range(b * ROWS_PER_BLOCK, min(ny, (b + 1) * ROWS_PER_BLOCK)):
+            # homing follows field signals only (rules on other signals are refused at load): `sg` is not read
+            _rules_row(MSC_HOME, fld, i, fld[:, i], att[i], h, r_start, r_sig, r_up, r_fold, r_kpow, r_pow)
 
 
 @nb.njit(parallel=True, cache=True)

@@ -45,6 +45,14 @@ def _choose(u, r1, r2, dt):
     return np.where(u >= pt, 0, np.where(first, 1, 2))
 
 
+def _compete(new, where, u, r1, r2, dt, to1, to2):
+    """Competing events at the sites `where`: rate r1 leads to state to1, r2 to to2; returns the event codes."""
+    ev = _choose(u, r1, r2, dt)
+    new[where & (ev == 1)] = to1
+    new[where & (ev == 2)] = to2
+    return ev
+
+
 def numpy_step(cell, cell_out, fld, fld_out, col, col_out, structure, zeta, winj, att, base, pp, sums_prev, rowsums,
                r_start, r_sig, r_up, r_fold, r_kpow, r_pow, r_max, seed, step):
     """Same arguments and outputs as `kernels.tissue_step` (r_max and the attraction plane `att` unused:
@@ -127,16 +135,11 @@ def numpy_step(cell, cell_out, fld, fld_out, col, col_out, structure, zeta, winj
     new_hep = hep.copy()
     r1 = ((base[kn.HEP_INJURY] + pp[kn.P_INJ] * winj) * mod(kn.HEP_INJURY)).astype(_F)
     r2 = np.where(n_empty > 0, base[kn.HEP_DIVISION] * mod(kn.HEP_DIVISION), _F(0)).astype(_F)
-    ev = _choose(u_hep, r1, r2, dt)
-    m = par & (hep == kn.HEP_HEALTHY)
-    new_hep[m & (ev == 1)] = kn.HEP_INJURED
-    new_hep[m & (ev == 2)] = kn.HEP_DIVIDING
+    _compete(new_hep, par & (hep == kn.HEP_HEALTHY), u_hep, r1, r2, dt, kn.HEP_INJURED, kn.HEP_DIVIDING)
     r1 = (base[kn.HEP_DEATH] * mod(kn.HEP_DEATH)).astype(_F)
     r2 = (base[kn.HEP_RECOVERY] * mod(kn.HEP_RECOVERY)).astype(_F)
-    ev = _choose(u_hep, r1, r2, dt)
     m = par & (hep == kn.HEP_INJURED)
-    new_hep[m & (ev == 1)] = kn.HEP_EMPTY
-    new_hep[m & (ev == 2)] = kn.HEP_HEALTHY
+    ev = _compete(new_hep, m, u_hep, r1, r2, dt, kn.HEP_EMPTY, kn.HEP_HEALTHY)
     stay = m & (ev == 0)
     src[kn.CYT] += np.where(stay, base[kn.HEP_CYT] * mod(kn.HEP_CYT), 0)
     src[kn.TGFB] += np.where(stay, base[kn.HEP_TGF] * mod(kn.HEP_TGF), 0)
@@ -150,10 +153,7 @@ def numpy_step(cell, cell_out, fld, fld_out, col, col_out, structure, zeta, winj
     new_hsc = hsc.copy()
     r1 = np.where((n_act > 0) & (n_hsc < 2), base[kn.HSC_PROL] * n_act * _F(0.25) * mod(kn.HSC_PROL), 0).astype(_F)
     r2 = np.where(niche > 0, base[kn.HSC_REPL] * mod(kn.HSC_REPL), 0).astype(_F)
-    ev = _choose(u_hsc, r1, r2, dt)
-    m = par & (hsc == kn.HSC_NONE)
-    new_hsc[m & (ev == 1)] = kn.HSC_A
-    new_hsc[m & (ev == 2)] = kn.HSC_Q
+    _compete(new_hsc, par & (hsc == kn.HSC_NONE), u_hsc, r1, r2, dt, kn.HSC_A, kn.HSC_Q)
     r1 = (base[kn.HSC_ACT] * mod(kn.HSC_ACT)).astype(_F)
     m = par & (hsc == kn.HSC_Q)
     new_hsc[m & (_choose(u_hsc, r1, _F(0), dt) == 1)] = kn.HSC_A
@@ -161,18 +161,13 @@ def numpy_step(cell, cell_out, fld, fld_out, col, col_out, structure, zeta, winj
     src[kn.HGF] += np.where(quiet, base[kn.HSC_HGF] * mod(kn.HSC_HGF), 0)
     r1 = (base[kn.HSC_INACT] * mod(kn.HSC_INACT)).astype(_F)
     r2 = (base[kn.HSC_APOP] * mod(kn.HSC_APOP)).astype(_F)
-    ev = _choose(u_hsc, r1, r2, dt)
     m = par & (hsc == kn.HSC_A)
-    new_hsc[m & (ev == 1)] = kn.HSC_I
-    new_hsc[m & (ev == 2)] = kn.HSC_NONE
+    _compete(new_hsc, m, u_hsc, r1, r2, dt, kn.HSC_I, kn.HSC_NONE)
     src[kn.TGFB] += np.where(m, base[kn.HSC_TGF] * mod(kn.HSC_TGF), 0)
     src[kn.MMP] += np.where(m, base[kn.HSC_MMP] * mod(kn.HSC_MMP), 0)
     r1 = (base[kn.HSC_REACT] * mod(kn.HSC_REACT)).astype(_F)
     r2 = (base[kn.HSC_REQ] * mod(kn.HSC_REQ)).astype(_F)
-    ev = _choose(u_hsc, r1, r2, dt)
-    m = par & (hsc == kn.HSC_I)
-    new_hsc[m & (ev == 1)] = kn.HSC_A
-    new_hsc[m & (ev == 2)] = kn.HSC_Q
+    _compete(new_hsc, par & (hsc == kn.HSC_I), u_hsc, r1, r2, dt, kn.HSC_A, kn.HSC_Q)
 
     # macrophages
     tissue = ~lumen
@@ -187,9 +182,7 @@ def numpy_step(cell, cell_out, fld, fld_out, col, col_out, structure, zeta, winj
     src[kn.TGFB] += np.where(m1 | m2, base[kn.MAC_TGF] * mod(kn.MAC_TGF), 0)
     rdep = (base[kn.MAC_DEP] * mod(kn.MAC_DEP)).astype(_F)
     for mm, bpol, to in ((m1, kn.MAC_TO_M2, kn.MAC_M2), (m2, kn.MAC_TO_M1, kn.MAC_M1)):
-        ev = _choose(u_mac, (base[bpol] * mod(bpol)).astype(_F), rdep, dt)
-        new_mac[mm & (ev == 1)] = to
-        new_mac[mm & (ev == 2)] = kn.MAC_NONE
+        _compete(new_mac, mm, u_mac, (base[bpol] * mod(bpol)).astype(_F), rdep, dt, to, kn.MAC_NONE)
 
     # endothelium and oxygen supply
     new_endo = endo.copy()
