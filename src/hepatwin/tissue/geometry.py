@@ -42,6 +42,7 @@ class Geometry:
     n_portal: int
     n_central: int
     spoke_id: np.ndarray          # int64 label of the nearest portal-central axis (lobule * 6 + corner)
+    cv_offset: np.ndarray         # float32 (2, ny, nx): site centre minus its lobule's central-vein centre (dy, dx)
     seed: int = 0
 
     @property
@@ -142,7 +143,8 @@ def build_geometry(ny: int, nx: int | None = None, *, lobule_radius_um: float = 
                     zeta=f(zeta), d_portal=f(dp), d_central=f(d1), d_edge=f(d_edge), d_spoke=f(d_spoke),
                     portal_id=f(portal_id, np.int32), central_id=f(central_id, np.int32),
                     n_portal=int(portal_id.max()) + 1, n_central=int(central_id.max()) + 1,
-                    spoke_id=spoke_id.reshape(ny, nx), seed=seed)
+                    spoke_id=spoke_id.reshape(ny, nx),
+                    cv_offset=np.ascontiguousarray(np.stack([f(rel[:, 1]), f(rel[:, 0])])), seed=seed)
 
 
 def injury_weight(geom: Geometry, etiology: str, *, zone_length: float = 0.22, septal_gain: float = 2.0,

@@ -1,7 +1,8 @@
 """Histology-like pictures: Sirius-red (collagen red on pale yellow parenchyma) and H&E.
 
-Colours are flat approximations of stained sections; each lattice site becomes `scale` x `scale`
-pixels, with a nucleus dot per cell when `scale` >= 3.
+Colours approximate stained sections; each lattice site (about one hepatocyte) becomes `scale` x `scale`
+pixels. The H&E picture draws the microanatomy the lattice does not hold (sinusoids between the
+hepatocyte plates, nuclei) from the geometry and the cell states when `scale` >= 3.
 """
 
 from __future__ import annotations
@@ -9,18 +10,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage
 
 from . import kernels as kn
-from .geometry import BILE_DUCT, CV_LUMEN, HEP_ARTERY, PORTAL_VEIN, Geometry
+from .geometry import BILE_DUCT, CV_LUMEN, HEP_ARTERY, LUMENS, PARENCHYMA, PORTAL_STROMA, PORTAL_VEIN, Geometry
 
 _PALE = np.array([243, 229, 178], np.float32)      # picric-acid yellow parenchyma
 _RED = np.array([176, 18, 42], np.float32)          # Sirius red on collagen
 _LUMEN = np.array([250, 248, 245], np.float32)
-_EOSIN = np.array([222, 122, 168], np.float32)      # hepatocyte cytoplasm
-_EOSIN_PALE = np.array([240, 170, 200], np.float32)
-_FIBROUS = np.array([250, 218, 228], np.float32)    # collagen in H&E: pale, glassy pink
-_HEMA = np.array([88, 40, 120], np.float32)         # nuclei
-_RBC = np.array([214, 70, 80], np.float32)
+# H&E: eosin colours the cytoplasm and the matrix, haematoxylin the nuclei
+_HEP = np.array([210, 128, 180], np.float32)        # hepatocyte cytoplasm: granular, lilac-pink
+_BALLOON = np.array([242, 212, 230], np.float32)    # injured hepatocyte: swollen, cleared cytoplasm
+_DROPOUT = np.array([234, 200, 218], np.float32)    # collapsed stroma where hepatocytes were lost
+_FIBROUS = np.array([245, 178, 208], np.float32)    # collagen: brighter, glassy pink
+_SINUS = np.array([248, 240, 245], np.float32)      # sinusoid lumen
+_MUSCLE = np.array([212, 104, 150], np.float32)     # hepatic-artery wall
+_DUCT = np.array([196, 148, 200], np.float32)       # biliary epithelium
+_HEMA = np.array([74, 44, 122], np.float32)         # hepatocyte nuclei (vesicular chromatin)
+_HEMA_DARK = np.array([44, 26, 88], np.float32)     # lymphocytes, Kupffer, stellate and fibroblast nuclei
+_RBC = np.array([214, 66, 76], np.float32)
+#: sinusoid spacing and width (sites; one site ~ one hepatocyte, 25 um): plates one cell thick
+_SINUS_SPACING, _SINUS_WIDTH = 1.45, 0.34
 
 
 def _upscale(img: np.ndarray, scale: int) -> np.ndarray:
@@ -32,13 +42,14 @@ def _texture(shape, seed: int = 0, amp: float = 6.0) -> np.ndarray:
     return rng.normal(0.0, amp, shape).astype(np.float32)[..., None]
 
 
-def sirius_red(geom: Geometry, collagen_total: np.ndarray, c_sat: float, *, scale: int = 1,
+def sirius_red(geom: Geometry, collagen_total: np.ndarray, c_sat: float, *, scale: int = 1, stride: int = 1,
                seed: int = 0) -> np.ndarray:
-    """RGB uint8 image: red intensity grows with local collagen."""
-    a = np.clip(collagen_total / c_sat, 0.0, 1.0)[..., None] ** 0.8
+    """RGB uint8 image: red intensity grows with local collagen; `stride` > 1 takes every stride-th site
+    (small frames for a time-lapse), `scale` > 1 repeats each site as scale x scale pixels."""
+    c = collagen_total[::stride, ::stride]
+    a = np.clip(c / c_sat, 0.0, 1.0)[..., None] ** 0.8
     img = _PALE * (1 - a) + _RED * a
-    lumen = np.isin(geom.structure, (CV_LUMEN, PORTAL_VEIN, HEP_ARTERY, BILE_DUCT))
-    img[lumen] = _LUMEN
+    img[np.isin(geom.structure[::stride, ::stride], LUMENS)] = _LUMEN
     img = _upscale(img, scale)
     img = img + _texture(img.shape[:2], seed, 5.0)
     return np.clip(img, 0, 255).astype(np.uint8)
@@ -46,32 +57,105 @@ def sirius_red(geom: Geometry, collagen_total: np.ndarray, c_sat: float, *, scal
 
 def hematoxylin_eosin(geom: Geometry, cell: np.ndarray, collagen_total: np.ndarray, c_sat: float, *,
                       scale: int = 3, seed: int = 0) -> np.ndarray:
-    """RGB uint8 H&E-like image: pink cytoplasm, purple nuclei, pale pink fibrous septa, white lumens."""
-    hep = cell & 3
-    mac = (cell >> 4) & 3
-    hsc = (cell >> 2) & 3
-    a = np.clip(collagen_total / c_sat, 0.0, 1.0)[..., None]
-    base = np.where((hep == kn.HEP_INJURED)[..., None], _EOSIN_PALE, _EOSIN)
-    base = np.where((hep == kn.HEP_EMPTY)[..., None], _LUMEN * 0.97, base)
-    img = base * (1 - a) + _FIBROUS * a
-    lumen = np.isin(geom.structure, (CV_LUMEN, PORTAL_VEIN, HEP_ARTERY, BILE_DUCT))
-    img[lumen] = _LUMEN
-    img[geom.structure == BILE_DUCT] = _EOSIN * 0.85
-    img = _upscale(img, scale)
+    """RGB uint8 H&E-like image.
+
+    Hepatocyte plates (lilac-pink cytoplasm, round purple nuclei) separated by sinusoids that radiate
+    from the central vein and branch outward; injured hepatocytes swollen and pale; collagen glassy
+    pink with spindle nuclei; small dark nuclei of macrophages, activated stellate cells and portal
+    lymphocytes; portal tracts with a muscular artery, a bile duct lined by epithelium and a portal vein
+    with red cells; white lumina. Microscopic detail (sinusoids, nuclei) needs `scale` >= 3 pixels per
+    site; at smaller scales only the site colours are drawn."""
+    ny, nx = cell.shape
+    rng = np.random.default_rng([seed, 0x4E])
+    st = geom.structure
+    hep, hsc, mac = cell & 3, (cell >> 2) & 3, (cell >> 4) & 3
+    par = st == PARENCHYMA
+    a = np.clip(collagen_total / c_sat, 0.0, 1.0).astype(np.float32)
+    base = np.where((hep == kn.HEP_INJURED)[..., None], _BALLOON, _HEP)
+    base = np.where((hep == kn.HEP_EMPTY)[..., None], _DROPOUT, base)
+    base = np.where(par[..., None], base, _FIBROUS)
+    img = base * (1 - a[..., None]) + _FIBROUS * a[..., None]
+    stroma = st == PORTAL_STROMA
+    img[stroma & ndimage.binary_dilation(st == HEP_ARTERY, iterations=1)] = _MUSCLE
+    img[stroma & ndimage.binary_dilation(st == BILE_DUCT, iterations=1)] = _DUCT
+    img[np.isin(st, LUMENS)] = _LUMEN
+    # stain unevenness over a few cells
+    coarse = ndimage.zoom(rng.normal(0.0, 1.0, (ny // 6 + 2, nx // 6 + 2)), 6, order=1)[:ny, :nx]
+    img = img * (1.0 + 0.035 * coarse.astype(np.float32)[..., None])
+    img = _upscale(img.astype(np.float32), scale)
     if scale >= 3:
-        c = scale // 2
-        nuc = np.zeros(hep.shape, bool)
-        nuc |= (hep == kn.HEP_HEALTHY) | (hep == kn.HEP_DIVIDING) | (hep == kn.HEP_INJURED)
-        dark = (mac != kn.MAC_NONE) | (hsc == kn.HSC_A) | (collagen_total > 0.5 * c_sat)
-        ys, xs = np.nonzero(nuc | dark)
-        w = np.where(dark[ys, xs], 1.0, 0.8)[:, None]
-        img[ys * scale + c, xs * scale + c] = _HEMA * w + img[ys * scale + c, xs * scale + c] * (1 - w)
-        rbc = np.isin(geom.structure, (PORTAL_VEIN, CV_LUMEN))
-        rng = np.random.default_rng(seed)
-        ys, xs = np.nonzero(rbc & (rng.random(hep.shape) < 0.25))
-        img[ys * scale + c, xs * scale + c] = _RBC
-    img = img + _texture(img.shape[:2], seed + 1, 4.0)
+        _draw_microanatomy(img, geom, hep, hsc, mac, a, scale, rng)
+    img = img + _texture(img.shape[:2], seed + 1, 3.0)
     return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def _blend(img: np.ndarray, alpha: np.ndarray, colour: np.ndarray) -> None:
+    img += alpha[..., None] * (colour - img)
+
+
+def _soft(edge: np.ndarray, scale: int) -> np.ndarray:
+    # coverage of a pixel by a shape whose signed distance (sites, > 0 inside) is `edge`
+    return np.clip(0.5 + edge * scale, 0.0, 1.0)
+
+
+def _draw_microanatomy(img, geom, hep, hsc, mac, a, s, rng) -> None:
+    ny, nx = hep.shape
+    st = geom.structure
+    par = st == PARENCHYMA
+    off = ((np.arange(s) + 0.5) / s - 0.5).astype(np.float32)    # pixel centre within its site, sites
+    py = np.tile(off, ny)[:, None]
+    px = np.tile(off, nx)[None, :]
+
+    # sinusoids: radial lines from the central vein, about one plate apart; they branch outward where
+    # the circumference makes room for twice as many (6 * 2^k lines at radius r)
+    dy = _upscale(geom.cv_offset[0], s) + py
+    dx = _upscale(geom.cv_offset[1], s) + px
+    r = np.hypot(dy, dx)
+    n = 6.0 * np.exp2(np.floor(np.log2(np.maximum(2 * np.pi * r / (6 * _SINUS_SPACING), 1.0))))
+    # a gentle wave, different in each lobule (phase from its central vein's position)
+    cy = np.round(_upscale(np.arange(ny)[:, None] + 0.5 - geom.cv_offset[0], s))
+    cx = np.round(_upscale(np.arange(nx)[None, :] + 0.5 - geom.cv_offset[1], s))
+    phase = np.sin(cy * 12.9898 + cx * 78.233) * 43758.5453
+    t = np.arctan2(dy, dx) / (2 * np.pi) * n + 0.22 * np.sin(0.55 * r + phase)
+    d_line = np.abs((t + 0.5) % 1.0 - 0.5) * (2 * np.pi * r / n)
+    # open (not collapsed, not cut tangentially) at about four sites in five
+    plates = _upscale(par & (hep != kn.HEP_EMPTY) & (a < 0.45) & (rng.random((ny, nx)) < 0.8), s)
+    sinus = 0.7 * _soft(_SINUS_WIDTH / 2 - d_line, s) * plates
+    del dy, dx, r, n, cy, cx, phase, t, d_line
+    _blend(img, sinus.astype(np.float32), _SINUS)
+
+    # per-site nucleus position, size and visibility (a 5-um section cuts about 3 in 4 nuclei)
+    jy, jx = (rng.uniform(-0.2, 0.2, (2, ny, nx))).astype(np.float32)
+    seen = rng.random((ny, nx)) < 0.78
+    hep_nuc = par & (hep != kn.HEP_EMPTY) & (a < 0.6) & seen
+    rad = np.where(hep == kn.HEP_DIVIDING, 0.27, 0.2).astype(np.float32)
+    dist = np.hypot(py - _upscale(jy, s), px - _upscale(jx, s))
+    alpha = _soft(_upscale(rad, s) - dist, s) * _upscale(hep_nuc, s) * (1.0 - sinus)
+    colour = np.where(_upscale(hep == kn.HEP_DIVIDING, s)[..., None], _HEMA_DARK, _HEMA)
+    img += alpha[..., None] * (colour - img)
+    del dist, alpha, colour
+
+    # small dark nuclei beside the plates: Kupffer cells and macrophages, activated stellate cells and
+    # fibroblasts in scar (spindles), lymphocytes in portal tracts (more where inflammation is)
+    stroma = st == PORTAL_STROMA
+    lymph = stroma & (rng.random((ny, nx)) < np.where(mac == kn.MAC_M1, 0.6, 0.12))
+    spindle = ((hsc == kn.HSC_A) | ((a > 0.5) & (rng.random((ny, nx)) < 0.18))) & ~np.isin(st, LUMENS)
+    small = ((mac != kn.MAC_NONE) & ~np.isin(st, LUMENS)) | lymph | spindle
+    ang = rng.uniform(0, 2 * np.pi, (ny, nx)).astype(np.float32)
+    oy, ox = (0.3 * np.sin(ang)).astype(np.float32), (0.3 * np.cos(ang)).astype(np.float32)
+    qy, qx = py - _upscale(oy, s), px - _upscale(ox, s)
+    cs, sn = _upscale(np.cos(ang + 1.2), s), _upscale(np.sin(ang + 1.2), s)
+    along, across = qx * cs + qy * sn, -qx * sn + qy * cs
+    long = _upscale(np.where(spindle, 0.3, 0.14).astype(np.float32), s)
+    dist = np.hypot(along / long, across / 0.12)
+    alpha = _soft((1.0 - dist) * 0.12, s) * _upscale(small, s)
+    _blend(img, alpha.astype(np.float32), _HEMA_DARK)
+    del qy, qx, cs, sn, along, across, long, dist, alpha
+
+    # red cells in the portal veins and central veins
+    rbc = np.isin(st, (PORTAL_VEIN, CV_LUMEN)) & (rng.random((ny, nx)) < 0.3)
+    dist = np.hypot(py - _upscale(jy, s), px - _upscale(jx, s))
+    _blend(img, (_soft(0.3 - dist, s) * _upscale(rbc, s)).astype(np.float32), _RBC)
 
 
 def save_png(path: str | Path, img: np.ndarray) -> Path:

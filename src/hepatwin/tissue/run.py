@@ -141,7 +141,7 @@ def run_tissue(scenario: Scenario, cfg: TissueConfig, out: str | Path, *,
             drv = drivers.at(s.day)
             snap_measures.append({"day": s.day, **m, "patient_CPA": drv["CPA"], "patient_stage": drv["stage"]})
         if any(abs(s.day - f) < 1e-6 for f in frame_days):
-            frames.append(_decimated_frame(geom, s.collagen, p, step, len(frames)))
+            frames.append(sirius_red(geom, s.collagen, p["C_sat"], stride=step, seed=len(frames)))
             labels.append(f"{scenario.name}: day {s.day:.0f}  CPA {_cpa(geom, s.collagen, p):.1f}%  "
                           "(research software, not clinical advice)")
     gif = save_timelapse(out / "timelapse.gif", frames, labels)
@@ -170,18 +170,6 @@ def _cpa(geom, collagen, p) -> float:
     from .measures import cpa
 
     return cpa(geom, collagen, p["C_stain"])
-
-
-def _decimated_frame(geom, collagen, p, step, k):
-    from .geometry import LUMENS
-    from .render import _LUMEN, _PALE, _RED, _texture
-
-    c = collagen[::step, ::step]
-    a = np.clip(c / p["C_sat"], 0.0, 1.0)[..., None] ** 0.8
-    img = _PALE * (1 - a) + _RED * a
-    img[np.isin(geom.structure[::step, ::step], LUMENS)] = _LUMEN
-    img = img + _texture(img.shape[:2], k, 5.0)
-    return np.clip(img, 0, 255).astype(np.uint8)
 
 
 def _tracking_error(ts) -> dict[str, float]:
