@@ -14,7 +14,7 @@ import numba
 import numpy as np
 import pytest
 
-from hepatwin.scenario import parse_scenario
+from hepatwin.scenario import load_scenario, parse_scenario
 from hepatwin.tissue import RuleError, StabilityWarning, diffuse, drivers_from_scenario, new_tissue, parse_rules
 from hepatwin.tissue.measures import measure_all, zonal_damage
 from hepatwin.tissue.rules import default_rules_text
@@ -158,6 +158,25 @@ def test_he_picture_shows_plates_nuclei_sinusoids_and_pink_septa(hbv_run):
     assert (flat[plates].astype(float).sum(1) < 350).mean() < 0.01
     assert np.array_equal(img, hematoxylin_eosin(g, snap.cell, snap.collagen, c_sat, scale=s, seed=3))
     assert not np.array_equal(img, hematoxylin_eosin(g, snap.cell, snap.collagen, c_sat, scale=s, seed=4))
+    win = hematoxylin_eosin(g, snap.cell, snap.collagen, c_sat, scale=s, seed=3, region=(slice(8, 40), slice(50, 90)))
+    assert win.shape == (32 * s, 40 * s, 3) and (win.astype(float).sum(2) < 350).mean() > 0.02
+
+
+def test_large_field_gets_a_high_power_he_view(tmp_path, monkeypatch):
+    """Fields above HE_DETAIL_SITES a side: whole-section H&E without cells plus a 4-pixel-per-site view of
+    the centre (the threshold lowered here so a small field takes that path)."""
+    from hepatwin.tissue import run as tissue_run
+
+    monkeypatch.setattr(tissue_run, "HE_DETAIL_SITES", 48)
+    sc = load_scenario(ROOT / "examples" / "scenarios" / EXAMPLES[1])
+    cfg = tissue_run.TissueConfig(size=64, history_dt_days=2.0, frames=2, snapshot_days=[0.0])
+    man = tissue_run.run_tissue(sc, cfg, tmp_path)
+    from PIL import Image
+
+    whole = np.asarray(Image.open(tmp_path / man["files"]["he_dayp000000_0"]))
+    detail = np.asarray(Image.open(tmp_path / man["files"]["he_detail_dayp000000_0"]))
+    assert whole.shape == (64, 64, 3)                # site colours, one pixel per site
+    assert detail.shape == (24 * 4, 24 * 4, 3)       # the central 24 x 24 sites, 4 pixels each
 
 
 def test_msc_enter_home_and_disappear(hbv_run):

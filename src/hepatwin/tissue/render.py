@@ -56,7 +56,7 @@ def sirius_red(geom: Geometry, collagen_total: np.ndarray, c_sat: float, *, scal
 
 
 def hematoxylin_eosin(geom: Geometry, cell: np.ndarray, collagen_total: np.ndarray, c_sat: float, *,
-                      scale: int = 3, seed: int = 0) -> np.ndarray:
+                      scale: int = 3, seed: int = 0, region: tuple[slice, slice] | None = None) -> np.ndarray:
     """RGB uint8 H&E-like image.
 
     Hepatocyte plates (lilac-pink cytoplasm, round purple nuclei) separated by sinusoids that radiate
@@ -64,10 +64,13 @@ def hematoxylin_eosin(geom: Geometry, cell: np.ndarray, collagen_total: np.ndarr
     pink with spindle nuclei; small dark nuclei of macrophages, activated stellate cells and portal
     lymphocytes; portal tracts with a muscular artery, a bile duct lined by epithelium and a portal vein
     with red cells; white lumina. Microscopic detail (sinusoids, nuclei) needs `scale` >= 3 pixels per
-    site; at smaller scales only the site colours are drawn."""
+    site; at smaller scales only the site colours are drawn. `region` (rows, columns) draws only that
+    window of the field (a high-power view of a large field)."""
+    ys, xs = region if region is not None else (slice(None), slice(None))
+    cell, collagen_total, st = cell[ys, xs], collagen_total[ys, xs], geom.structure[ys, xs]
+    origin = (ys.indices(geom.ny)[0], xs.indices(geom.nx)[0])
     ny, nx = cell.shape
     rng = np.random.default_rng([seed, 0x4E])
-    st = geom.structure
     hep, hsc, mac = cell & 3, (cell >> 2) & 3, (cell >> 4) & 3
     par = st == PARENCHYMA
     a = np.clip(collagen_total / c_sat, 0.0, 1.0).astype(np.float32)
@@ -84,7 +87,7 @@ def hematoxylin_eosin(geom: Geometry, cell: np.ndarray, collagen_total: np.ndarr
     img = img * (1.0 + 0.035 * coarse.astype(np.float32)[..., None])
     img = _upscale(img.astype(np.float32), scale)
     if scale >= 3:
-        _draw_microanatomy(img, geom, hep, hsc, mac, a, scale, rng)
+        _draw_microanatomy(img, st, geom.cv_offset[:, ys, xs], origin, hep, hsc, mac, a, scale, rng)
     img = img + _texture(img.shape[:2], seed + 1, 3.0)
     return np.clip(img, 0, 255).astype(np.uint8)
 
@@ -98,9 +101,8 @@ def _soft(edge: np.ndarray, scale: int) -> np.ndarray:
     return np.clip(0.5 + edge * scale, 0.0, 1.0)
 
 
-def _draw_microanatomy(img, geom, hep, hsc, mac, a, s, rng) -> None:
+def _draw_microanatomy(img, st, cv_offset, origin, hep, hsc, mac, a, s, rng) -> None:
     ny, nx = hep.shape
-    st = geom.structure
     par = st == PARENCHYMA
     off = ((np.arange(s) + 0.5) / s - 0.5).astype(np.float32)    # pixel centre within its site, sites
     py = np.tile(off, ny)[:, None]
@@ -108,13 +110,13 @@ def _draw_microanatomy(img, geom, hep, hsc, mac, a, s, rng) -> None:
 
     # sinusoids: radial lines from the central vein, about one plate apart; they branch outward where
     # the circumference makes room for twice as many (6 * 2^k lines at radius r)
-    dy = _upscale(geom.cv_offset[0], s) + py
-    dx = _upscale(geom.cv_offset[1], s) + px
+    dy = _upscale(cv_offset[0], s) + py
+    dx = _upscale(cv_offset[1], s) + px
     r = np.hypot(dy, dx)
     n = 6.0 * np.exp2(np.floor(np.log2(np.maximum(2 * np.pi * r / (6 * _SINUS_SPACING), 1.0))))
     # a gentle wave, different in each lobule (phase from its central vein's position)
-    cy = np.round(_upscale(np.arange(ny)[:, None] + 0.5 - geom.cv_offset[0], s))
-    cx = np.round(_upscale(np.arange(nx)[None, :] + 0.5 - geom.cv_offset[1], s))
+    cy = np.round(_upscale(origin[0] + np.arange(ny)[:, None] + 0.5 - cv_offset[0], s))
+    cx = np.round(_upscale(origin[1] + np.arange(nx)[None, :] + 0.5 - cv_offset[1], s))
     phase = np.sin(cy * 12.9898 + cx * 78.233) * 43758.5453
     t = np.arctan2(dy, dx) / (2 * np.pi) * n + 0.22 * np.sin(0.55 * r + phase)
     d_line = np.abs((t + 0.5) % 1.0 - 0.5) * (2 * np.pi * r / n)

@@ -20,6 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..scenario import Scenario, ScenarioError, format_validation_error, load_scenario, parse_scenario, read_toml
 from .params import PARAMS
 
+#: fields up to this many sites a side get H&E pictures with cells; larger ones a whole-section view plus a
+#: high-power view (4 pixels per site) of the central HE_DETAIL_SITES/2 x HE_DETAIL_SITES/2 sites
+HE_DETAIL_SITES = 512
+
 
 class TissueConfig(BaseModel):
     """Settings of a tissue run (the `[tissue]` table)."""
@@ -132,11 +136,18 @@ def run_tissue(scenario: Scenario, cfg: TissueConfig, out: str | Path, *,
             tag = f"day{s.day:+09.1f}".replace("+", "p").replace("-", "m").replace(".", "_")
             sr = save_png(out / "snapshots" / f"sirius_{tag}.png",
                           sirius_red(geom, s.collagen, p["C_sat"], scale=scale))
+            small = max(geom.ny, geom.nx) <= HE_DETAIL_SITES
             he = save_png(out / "snapshots" / f"he_{tag}.png",
-                          hematoxylin_eosin(geom, s.cell, s.collagen, p["C_sat"], scale=max(scale, 3) if
-                                            geom.ny <= 512 else 1))
+                          hematoxylin_eosin(geom, s.cell, s.collagen, p["C_sat"], scale=max(scale, 3) if small else 1))
             files[f"sirius_{tag}"] = str(sr.relative_to(out))
             files[f"he_{tag}"] = str(he.relative_to(out))
+            if not small:
+                # a large field's whole-section H&E has no room for cells: add a high-power view of its centre
+                win = tuple(slice((n - HE_DETAIL_SITES // 2) // 2, (n + HE_DETAIL_SITES // 2) // 2)
+                            for n in (geom.ny, geom.nx))
+                hd = save_png(out / "snapshots" / f"he_detail_{tag}.png",
+                              hematoxylin_eosin(geom, s.cell, s.collagen, p["C_sat"], scale=4, region=win))
+                files[f"he_detail_{tag}"] = str(hd.relative_to(out))
             m = measure_all(geom, s, p, s.collagen)
             drv = drivers.at(s.day)
             snap_measures.append({"day": s.day, **m, "patient_CPA": drv["CPA"], "patient_stage": drv["stage"]})
