@@ -251,6 +251,15 @@ def test_cli_run_writes_pictures_gif_and_manifest(tmp_path):
     assert not list(out.rglob("*.partial"))
 
 
+def test_timelapse_gives_the_follow_up_half_the_frames():
+    from hepatwin.tissue.run import timelapse_days
+
+    d = timelapse_days(-10957.5, 169.0, 30)
+    assert len(d) == 30 and d[0] == -10957.5 and d[-1] == 169.0 and np.all(np.diff(d) > 0)
+    assert sum(x >= 0 for x in d) == 15 and 0.0 in d
+    assert timelapse_days(0.0, 730.0, 5) == [0.0, 182.5, 365.0, 547.5, 730.0]   # no history: even spacing
+
+
 def test_cli_bad_input_exit_2(tmp_path):
     p = _cli("run", str(tmp_path / "missing.toml"), "--out", str(tmp_path / "o"))
     assert p.returncode == 2 and "does not exist" in p.stderr and "Traceback" not in p.stderr

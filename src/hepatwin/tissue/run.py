@@ -89,6 +89,17 @@ def default_snapshot_days(t0: float, t_end: float) -> list[float]:
     return sorted(set(days))
 
 
+def timelapse_days(t0: float, t_end: float, frames: int) -> list[float]:
+    """Days of the time-lapse frames. A run with a disease history before day 0 and a follow-up after it
+    gives half the frames to the follow-up, where therapy acts (decades of history would otherwise leave
+    it one or two frames); otherwise the frames are evenly spaced."""
+    if t0 < 0 < t_end and frames >= 4:
+        n_follow = frames // 2
+        hist = np.linspace(t0, 0.0, frames - n_follow, endpoint=False)
+        return [float(d) for d in np.concatenate([hist, np.linspace(0.0, t_end, n_follow)])]
+    return [float(d) for d in np.linspace(t0, t_end, frames)]
+
+
 def run_tissue(scenario: Scenario, cfg: TissueConfig, out: str | Path, *,
                progress: Callable[[float, float, float], None] | None = None, source: str = "") -> dict:
     """Run the tissue model driven by the patient scenario; write PNGs, a GIF, time series and manifest."""
@@ -116,7 +127,7 @@ def run_tissue(scenario: Scenario, cfg: TissueConfig, out: str | Path, *,
     bad = [d for d in snaps if not t_start - 1e-9 <= d <= t_end + 1e-9]
     if bad:
         raise ScenarioError(f"snapshot day(s) {bad} are outside the run [{t_start:g}, {t_end:g}]")
-    frame_days = list(np.linspace(t_start, t_end, cfg.frames))
+    frame_days = timelapse_days(t_start, t_end, cfg.frames)
     all_days = sorted(set([round(d, 6) for d in snaps] + [round(d, 6) for d in frame_days]))
     res = tissue.run(dt=cfg.dt_days, dt_history=cfg.history_dt_days, snapshot_days=all_days,
                      record_every_days=7.0 if t_start >= 0 else 30.0,
@@ -153,8 +164,8 @@ def run_tissue(scenario: Scenario, cfg: TissueConfig, out: str | Path, *,
             snap_measures.append({"day": s.day, **m, "patient_CPA": drv["CPA"], "patient_stage": drv["stage"]})
         if any(abs(s.day - f) < 1e-6 for f in frame_days):
             frames.append(sirius_red(geom, s.collagen, p["C_sat"], stride=step, seed=len(frames)))
-            labels.append(f"{scenario.name}: day {s.day:.0f}  CPA {_cpa(geom, s.collagen, p):.1f}%  "
-                          "(research software, not clinical advice)")
+            labels.append(f"{scenario.name}: day {s.day:.0f}  CPA {_cpa(geom, s.collagen, p):.1f}% (patient "
+                          f"model {drivers.at(s.day)['CPA']:.1f}%)  (research software, not clinical advice)")
     gif = save_timelapse(out / "timelapse.gif", frames, labels)
     files["timelapse"] = str(gif.relative_to(out))
     ts = res.timeseries()
