@@ -164,19 +164,20 @@ def test_he_picture_shows_plates_nuclei_sinusoids_and_pink_septa(hbv_run):
 
 def test_large_field_gets_a_high_power_he_view(tmp_path, monkeypatch):
     """Fields above HE_DETAIL_SITES a side: whole-section H&E without cells plus a 4-pixel-per-site view of
-    the centre (the threshold lowered here so a small field takes that path)."""
+    the central HE_DETAIL_SITES/2 sites each way, or fewer on a narrow side (the threshold lowered here so a
+    small field takes that path)."""
     from hepatwin.tissue import run as tissue_run
 
     monkeypatch.setattr(tissue_run, "HE_DETAIL_SITES", 48)
     sc = load_scenario(ROOT / "examples" / "scenarios" / EXAMPLES[1])
-    cfg = tissue_run.TissueConfig(size=64, history_dt_days=2.0, frames=2, snapshot_days=[0.0])
+    cfg = tissue_run.TissueConfig(size=64, nx=20, history_dt_days=2.0, frames=2, snapshot_days=[0.0])
     man = tissue_run.run_tissue(sc, cfg, tmp_path)
     from PIL import Image
 
     whole = np.asarray(Image.open(tmp_path / man["files"]["he_dayp000000_0"]))
     detail = np.asarray(Image.open(tmp_path / man["files"]["he_detail_dayp000000_0"]))
-    assert whole.shape == (64, 64, 3)                # site colours, one pixel per site
-    assert detail.shape == (24 * 4, 24 * 4, 3)       # the central 24 x 24 sites, 4 pixels each
+    assert whole.shape == (64, 20, 3)                # site colours, one pixel per site
+    assert detail.shape == (24 * 4, 20 * 4, 3)       # the central 24 rows (all 20 columns), 4 pixels per site
 
 
 def test_msc_enter_home_and_disappear(hbv_run):

@@ -154,8 +154,8 @@ def run_tissue(scenario: Scenario, cfg: TissueConfig, out: str | Path, *,
             files[f"he_{tag}"] = str(he.relative_to(out))
             if not small:
                 # a large field's whole-section H&E has no room for cells: add a high-power view of its centre
-                win = tuple(slice((n - HE_DETAIL_SITES // 2) // 2, (n + HE_DETAIL_SITES // 2) // 2)
-                            for n in (geom.ny, geom.nx))
+                w = HE_DETAIL_SITES // 2
+                win = tuple(slice(max(0, (n - w) // 2), max(0, (n - w) // 2) + min(n, w)) for n in (geom.ny, geom.nx))
                 hd = save_png(out / "snapshots" / f"he_detail_{tag}.png",
                               hematoxylin_eosin(geom, s.cell, s.collagen, p["C_sat"], scale=4, region=win))
                 files[f"he_detail_{tag}"] = str(hd.relative_to(out))
