@@ -137,21 +137,21 @@ def test_he_picture_shows_plates_nuclei_sinusoids_and_pink_septa(hbv_run):
     g, s, c_sat = t.geom, 4, t.p["C_sat"]
     img = hematoxylin_eosin(g, snap.cell, snap.collagen, c_sat, scale=s, seed=3)
     assert img.shape == (g.ny * s, g.nx * s, 3) and img.dtype == np.uint8
-    px = img.reshape(g.ny, s, g.nx, s, 3).astype(float)
+    px = img.reshape(g.ny, s, g.nx, s, 3).astype(float).transpose(0, 2, 1, 3, 4)   # (site row, col, pixels)
     a = snap.collagen / c_sat
     plates = g.parenchyma & ((snap.cell & 3) == 1) & (a < 0.2)
     scar = g.parenchyma & (a > 0.8)
     assert plates.sum() > 1000 and scar.sum() > 100
-    on_plates = px.transpose(0, 2, 1, 3, 4)[plates].reshape(-1, 3)
+    on_plates = px[plates].reshape(-1, 3)
     dark = on_plates.sum(1) < 350           # haematoxylin
     pale = on_plates[:, 1] > 190            # sinusoid lumen (eosin keeps green low in the plates)
     assert 0.03 < dark.mean() < 0.3, dark.mean()
     assert 0.02 < pale.mean() < 0.25, pale.mean()
     plate_col = np.median(on_plates, axis=0)
-    scar_col = np.median(px.transpose(0, 2, 1, 3, 4)[scar].reshape(-1, 3), axis=0)
+    scar_col = np.median(px[scar].reshape(-1, 3), axis=0)
     assert plate_col[0] > plate_col[2] > plate_col[1] and scar_col[0] > scar_col[2] > scar_col[1]  # eosin pinks
     assert scar_col.sum() > plate_col.sum() + 60                                                    # glassy, lighter
-    lumen = px.transpose(0, 2, 1, 3, 4)[g.structure == CV_LUMEN].reshape(-1, 3)
+    lumen = px[g.structure == CV_LUMEN].reshape(-1, 3)
     assert np.median(lumen, axis=0).min() > 235
     # no microanatomy below 3 pixels per site: site colours only, no nuclei
     flat = hematoxylin_eosin(g, snap.cell, snap.collagen, c_sat, scale=1, seed=3)

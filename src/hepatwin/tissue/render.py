@@ -72,7 +72,7 @@ def hematoxylin_eosin(geom: Geometry, cell: np.ndarray, collagen_total: np.ndarr
     ny, nx = cell.shape
     rng = np.random.default_rng([seed, 0x4E])
     hep, hsc, mac = cell & 3, (cell >> 2) & 3, (cell >> 4) & 3
-    par = st == PARENCHYMA
+    par, lumen = st == PARENCHYMA, np.isin(st, LUMENS)
     a = np.clip(collagen_total / c_sat, 0.0, 1.0).astype(np.float32)
     base = np.where((hep == kn.HEP_INJURED)[..., None], _BALLOON, _HEP)
     base = np.where((hep == kn.HEP_EMPTY)[..., None], _DROPOUT, base)
@@ -81,13 +81,13 @@ def hematoxylin_eosin(geom: Geometry, cell: np.ndarray, collagen_total: np.ndarr
     stroma = st == PORTAL_STROMA
     img[stroma & ndimage.binary_dilation(st == HEP_ARTERY, iterations=1)] = _MUSCLE
     img[stroma & ndimage.binary_dilation(st == BILE_DUCT, iterations=1)] = _DUCT
-    img[np.isin(st, LUMENS)] = _LUMEN
+    img[lumen] = _LUMEN
     # stain unevenness over a few cells
     coarse = ndimage.zoom(rng.normal(0.0, 1.0, (ny // 6 + 2, nx // 6 + 2)), 6, order=1)[:ny, :nx]
     img = img * (1.0 + 0.035 * coarse.astype(np.float32)[..., None])
     img = _upscale(img.astype(np.float32), scale)
     if scale >= 3:
-        _draw_microanatomy(img, st, geom.cv_offset[:, ys, xs], origin, hep, hsc, mac, a, scale, rng)
+        _draw_microanatomy(img, st, lumen, geom.cv_offset[:, ys, xs], origin, hep, hsc, mac, a, scale, rng)
     img = img + _texture(img.shape[:2], seed + 1, 3.0)
     return np.clip(img, 0, 255).astype(np.uint8)
 
@@ -101,7 +101,7 @@ def _soft(edge: np.ndarray, scale: int) -> np.ndarray:
     return np.clip(0.5 + edge * scale, 0.0, 1.0)
 
 
-def _draw_microanatomy(img, st, cv_offset, origin, hep, hsc, mac, a, s, rng) -> None:
+def _draw_microanatomy(img, st, lumen, cv_offset, origin, hep, hsc, mac, a, s, rng) -> None:
     ny, nx = hep.shape
     par = st == PARENCHYMA
     off = ((np.arange(s) + 0.5) / s - 0.5).astype(np.float32)    # pixel centre within its site, sites
@@ -131,18 +131,18 @@ def _draw_microanatomy(img, st, cv_offset, origin, hep, hsc, mac, a, s, rng) -> 
     seen = rng.random((ny, nx)) < 0.78
     hep_nuc = par & (hep != kn.HEP_EMPTY) & (a < 0.6) & seen
     rad = np.where(hep == kn.HEP_DIVIDING, 0.27, 0.2).astype(np.float32)
-    dist = np.hypot(py - _upscale(jy, s), px - _upscale(jx, s))
-    alpha = _soft(_upscale(rad, s) - dist, s) * _upscale(hep_nuc, s) * (1.0 - sinus)
-    colour = np.where(_upscale(hep == kn.HEP_DIVIDING, s)[..., None], _HEMA_DARK, _HEMA)
-    img += alpha[..., None] * (colour - img)
-    del dist, alpha, colour
+    # distance of each pixel from its site's nucleus position (red cells in the veins sit there too)
+    d_nuc = np.hypot(py - _upscale(jy, s), px - _upscale(jx, s))
+    alpha = _soft(_upscale(rad, s) - d_nuc, s) * _upscale(hep_nuc, s) * (1.0 - sinus)
+    _blend(img, alpha, np.where(_upscale(hep == kn.HEP_DIVIDING, s)[..., None], _HEMA_DARK, _HEMA))
+    del alpha
 
     # small dark nuclei beside the plates: Kupffer cells and macrophages, activated stellate cells and
     # fibroblasts in scar (spindles), lymphocytes in portal tracts (more where inflammation is)
     stroma = st == PORTAL_STROMA
     lymph = stroma & (rng.random((ny, nx)) < np.where(mac == kn.MAC_M1, 0.6, 0.12))
-    spindle = ((hsc == kn.HSC_A) | ((a > 0.5) & (rng.random((ny, nx)) < 0.18))) & ~np.isin(st, LUMENS)
-    small = ((mac != kn.MAC_NONE) & ~np.isin(st, LUMENS)) | lymph | spindle
+    spindle = ((hsc == kn.HSC_A) | ((a > 0.5) & (rng.random((ny, nx)) < 0.18))) & ~lumen
+    small = ((mac != kn.MAC_NONE) & ~lumen) | lymph | spindle
     ang = rng.uniform(0, 2 * np.pi, (ny, nx)).astype(np.float32)
     oy, ox = (0.3 * np.sin(ang)).astype(np.float32), (0.3 * np.cos(ang)).astype(np.float32)
     qy, qx = py - _upscale(oy, s), px - _upscale(ox, s)
@@ -156,8 +156,7 @@ def _draw_microanatomy(img, st, cv_offset, origin, hep, hsc, mac, a, s, rng) -> 
 
     # red cells in the portal veins and central veins
     rbc = np.isin(st, (PORTAL_VEIN, CV_LUMEN)) & (rng.random((ny, nx)) < 0.3)
-    dist = np.hypot(py - _upscale(jy, s), px - _upscale(jx, s))
-    _blend(img, (_soft(0.3 - dist, s) * _upscale(rbc, s)).astype(np.float32), _RBC)
+    _blend(img, (_soft(0.3 - d_nuc, s) * _upscale(rbc, s)).astype(np.float32), _RBC)
 
 
 def save_png(path: str | Path, img: np.ndarray) -> Path:
