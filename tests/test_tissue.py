@@ -15,9 +15,19 @@ import numpy as np
 import pytest
 
 from hepatwin.scenario import load_scenario, parse_scenario
-from hepatwin.tissue import RuleError, StabilityWarning, diffuse, drivers_from_scenario, new_tissue, parse_rules
-from hepatwin.tissue.measures import measure_all, zonal_damage
+from hepatwin.tissue import (
+    RuleError,
+    StabilityWarning,
+    build_geometry,
+    diffuse,
+    drivers_from_scenario,
+    injury_weight,
+    new_tissue,
+    parse_rules,
+)
+from hepatwin.tissue.measures import bridging, measure_all, zonal_damage
 from hepatwin.tissue.rules import default_rules_text
+from hepatwin.tissue.run import load_tissue_run
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ("hbv_decompensated_untreated.toml", "hbv_decompensated_msc.toml")
@@ -117,6 +127,61 @@ def test_progression_builds_bridging_septa(hbv_run):
     assert late["portal_central"] >= 1 and early["portal_central"] == 0
     assert late["nodules"] >= 1 and early["nodules"] == 0   # regenerative nodules ringed by septa
     assert late["stage"] >= 3 > early["stage"]
+
+
+def test_zone3_injury_follows_central_central_axes():
+    """Alcohol/MASLD injury is raised along a seeded share of the central-central axes (outside the
+    pericentral zone); viral injury is not, its axes are portal-portal and portal-central."""
+    g = build_geometry(128, seed=1)
+    mid = g.parenchyma & (g.zeta > 0.45) & (g.zeta < 0.75)
+    on, off = mid & (g.d_cc < 0.7), mid & (g.d_cc > 2) & (g.d_spoke > 2)
+    ids = np.unique(g.cc_id[on])
+    assert ids.size >= 30
+    for etiology, zone3 in (("alcohol", True), ("MASLD", True), ("HBV", False)):
+        w = injury_weight(g, etiology, septal_gain=12.0, zone_length=0.22)
+        ratio = np.array([w[on & (g.cc_id == i)].mean() for i in ids]) / np.median(w[off])
+        if zone3:
+            assert 0.2 < np.mean(ratio > 10) < 0.5, ratio   # about zone3_axis_fraction of the axes
+        else:
+            assert ratio.max() < 1.5, ratio
+
+
+def test_bridging_reads_central_central_septa_across_small_gaps():
+    """A stained band joining two neighbouring central veins bridges both (central-central); a one-site
+    break is read as continuous, a four-site break is not."""
+    g = build_geometry(128, seed=1)
+    yy, xx = np.mgrid[0:g.ny, 0:g.nx]
+    centres = np.array([np.argwhere(g.central_id == c).mean(0) for c in range(g.n_central)])
+    inner = [c for c in range(g.n_central) if np.all((centres[c] > 12) & (centres[c] < 116))]
+    a, b = next((i, j) for i in inner for j in inner
+                if abs(np.linalg.norm(centres[i] - centres[j]) - np.sqrt(3) * g.lobule_radius) < 1.5)
+    pa, pb = centres[a], centres[b]
+    u = (pb - pa) / np.linalg.norm(pb - pa)
+    along = (yy - pa[0]) * u[0] + (xx - pa[1]) * u[1]
+    across = np.abs(-(yy - pa[0]) * u[1] + (xx - pa[1]) * u[0])
+    band = (across <= 1.2) & (along >= 0) & (along <= np.linalg.norm(pb - pa))
+    br = bridging(g, band)
+    assert (br["central_central"], br["central_veins_bridged"], br["portal_tracts_bridged"]) == (1, 2, 0)
+    half = np.linalg.norm(pb - pa) / 2
+    assert bridging(g, band & (np.abs(along - half) > 0.5))["central_veins_bridged"] == 2
+    assert bridging(g, band & (np.abs(along - half) > 2.0))["central_veins_bridged"] == 0
+
+
+def test_zone3_progression_builds_central_bridges_and_micronodules():
+    """The alcohol example (25 years of zone-3 injury, then abstinence) at 192 x 192: central veins are
+    bridged to portal tracts and to each other, micronodules close, and the stage is F3-F4 by day 0
+    (the patient model's CPA says F4); two years of abstinence thin the septa."""
+    scenario, _, _ = load_tissue_run(ROOT / "examples" / "tissue" / "alcohol_abstinence.toml")
+    d = drivers_from_scenario(scenario)
+    t = new_tissue(d, 192, seed=1)
+    res = t.run(dt_history=2.0, snapshot_days=[-9131.0, 0.0, 730.0], record_every_days=365.0, measure=False)
+    m = {s.day: measure_all(t.geom, s, t.p, s.collagen) for s in res.snapshots}
+    early, peak, late = m[-9131.0], m[0.0], m[730.0]
+    assert early["stage"] <= 1 and early["vessels_bridged_fraction"] < 0.1
+    assert peak["central_central"] >= 5 and peak["portal_central"] >= 5
+    assert peak["vessels_bridged_fraction"] >= 0.5 and peak["nodules"] >= 2
+    assert peak["stage"] >= 3
+    assert late["CPA"] < peak["CPA"] - 0.5 and late["septa_fraction"] < peak["septa_fraction"]
 
 
 def test_septa_thin_after_cause_removal(hbv_run):

@@ -42,6 +42,8 @@ class Geometry:
     n_portal: int
     n_central: int
     spoke_id: np.ndarray          # int64 label of the nearest portal-central axis (lobule * 6 + corner)
+    d_cc: np.ndarray              # float32 distance to the nearest central-central axis, sites
+    cc_id: np.ndarray             # int64 label of that axis (the same on both sides of the shared edge)
     cv_offset: np.ndarray         # float32 (2, ny, nx): site centre minus its lobule's central-vein centre (dy, dx)
     seed: int = 0
 
@@ -106,6 +108,19 @@ def build_geometry(ny: int, nx: int | None = None, *, lobule_radius_um: float = 
     corner = np.round(theta / 60.0).astype(np.int64) % 6
     spoke_id = ic[:, 0].astype(np.int64) * 6 + corner
     d_spoke = np.where(np.cos(dth) > 0, d1 * np.sin(dth), d1)
+    # central-central axes point between corners, to the neighbouring lobules' central veins
+    dcc = np.deg2rad(np.abs(theta % 60.0 - 30.0))
+    d_cc = d1 * np.sin(dcc)
+    sector = np.floor(theta / 60.0).astype(np.int64) % 6
+    nb_dir = np.deg2rad(120.0 + 60.0 * np.arange(6))
+    nb_pos = centres[:, None, :] + np.sqrt(3) * R * np.stack([np.cos(nb_dir), np.sin(nb_dir)], axis=1)[None]
+    dn, nb = cKDTree(centres).query(nb_pos.reshape(-1, 2))
+    n_c = len(centres)
+    # a neighbour outside the kept lattice gets a label of its own (the axis leaves the field anyway)
+    nb = np.where(dn < 0.1 * R, nb, n_c + np.arange(nb.size)).reshape(n_c, 6)
+    own_c = ic[:, 0].astype(np.int64)
+    other = nb[own_c, sector]
+    cc_id = np.minimum(own_c, other) * (n_c + 6 * n_c) + np.maximum(own_c, other)
 
     r_cv, r_wall, r_pt = cv_radius_um / site_um, (cv_radius_um + cv_wall_um) / site_um, portal_radius_um / site_um
     structure = np.full(pts.shape[0], PARENCHYMA, np.uint8)
@@ -143,32 +158,45 @@ def build_geometry(ny: int, nx: int | None = None, *, lobule_radius_um: float = 
                     zeta=f(zeta), d_portal=f(dp), d_central=f(d1), d_edge=f(d_edge), d_spoke=f(d_spoke),
                     portal_id=f(portal_id, np.int32), central_id=f(central_id, np.int32),
                     n_portal=int(portal_id.max()) + 1, n_central=int(central_id.max()) + 1,
-                    spoke_id=spoke_id.reshape(ny, nx),
+                    spoke_id=spoke_id.reshape(ny, nx), d_cc=f(d_cc), cc_id=cc_id.reshape(ny, nx),
                     cv_offset=np.ascontiguousarray(np.stack([f(rel[:, 1]), f(rel[:, 0])])), seed=seed)
 
 
+def _preferred(ids: np.ndarray, seed: list[int], fraction: float) -> np.ndarray:
+    """1 on a seeded `fraction` of the axes in `ids`, 0.1 on the rest (bridging is patchy)."""
+    uniq = np.unique(ids)
+    pick = np.random.default_rng(seed).random(uniq.size) < fraction
+    return np.where(pick, 1.0, 0.1)[np.searchsorted(uniq, ids)]
+
+
 def injury_weight(geom: Geometry, etiology: str, *, zone_length: float = 0.22, septal_gain: float = 2.0,
-                  septal_width: float = 1.5) -> np.ndarray:
+                  septal_width: float = 1.5, zone1_axis_fraction: float = 0.25, zone3_axis_fraction: float = 0.35,
+                  zone3_axis_weight: float = 1.25) -> np.ndarray:
     """Relative hepatocyte injury by site for an etiology, mean 1 over parenchyma.
 
     Zone 1 (periportal, interface) for viral and autoimmune/biliary disease, zone 3 (pericentral) for
-    alcohol and MASLD. Injury is also raised along the lobule's vascular axes (portal-portal lines for
-    zone-1 disease, portal-central axes for both) where bridging necrosis and septa form.
+    alcohol and MASLD. Injury is also raised along the lobule's vascular axes where bridging necrosis
+    and septa form: portal-portal lines and a seeded share of the portal-central axes for zone-1
+    disease; a seeded share of the portal-central and central-central axes for zone-3 disease, whose
+    septa link central veins to portal tracts and to each other into micronodules.
     """
     edge = np.exp(-(geom.d_edge / septal_width) ** 2)
-    # Bridging is patchy: about one portal-central axis in four is a preferred path (seeded per axis).
-    ids = np.unique(geom.spoke_id)
-    pick = np.random.default_rng([geom.seed, 7919]).random(ids.size) < 0.25
-    f_spoke = np.where(pick, 1.0, 0.1)[np.searchsorted(ids, geom.spoke_id)]
-    spoke = f_spoke * np.exp(-(geom.d_spoke / septal_width) ** 2)
     if etiology in ZONE1_ETIOLOGIES:
+        spoke = _preferred(geom.spoke_id, [geom.seed, 7919], zone1_axis_fraction) \
+            * np.exp(-(geom.d_spoke / septal_width) ** 2)
         # interface hepatitis spreads from portal tracts along the portal-portal lines first
         w = np.exp(-geom.zeta / zone_length) * (1.0 + septal_gain * (edge + spoke))
         w = w + septal_gain * (0.4 * edge + 0.7 * spoke)
     elif etiology in ZONE3_ETIOLOGIES:
-        # pericentral necrosis bridges to portal tracts along the axes; portal-portal septa come late
+        spoke = _preferred(geom.spoke_id, [geom.seed, 7919], zone3_axis_fraction) \
+            * np.exp(-(geom.d_spoke / septal_width) ** 2)
+        # central-central lines fade out in the pericentral zone, where every axis converges on the vein
+        # and the zonal term already holds the injury (otherwise they would take most of the budget there)
+        cc = _preferred(geom.cc_id, [geom.seed, 7927], zone3_axis_fraction) \
+            * np.exp(-(geom.d_cc / septal_width) ** 2) * (1.0 - np.exp(-4.0 * (1.0 - geom.zeta) / zone_length))
+        # pericentral necrosis bridges to portal tracts and neighbouring veins; portal-portal septa come late
         w = np.exp(-(1.0 - geom.zeta) / zone_length) * (1.0 + septal_gain * spoke)
-        w = w + septal_gain * (0.4 * spoke + 0.15 * edge)
+        w = w + septal_gain * (zone3_axis_weight * (spoke + cc) + 0.15 * edge)
     else:
         known = ", ".join(ZONE1_ETIOLOGIES + ZONE3_ETIOLOGIES)
         raise ValueError(f"unknown etiology {etiology!r}; expected one of {known}")

@@ -1,10 +1,12 @@
 """Read-outs from the field, as a pathologist would take them from a stained section.
 
 CPA: stained (collagen >= C_stain) area / tissue area, lumens excluded. Septa: stained tissue outside
-the (slightly dilated) portal tracts and central-vein walls. Bridging: one connected stained region
-touching two portal tracts (portal-portal) or a portal tract and a central vein (portal-central).
-Nodules: islands of parenchyma completely ringed by stained tissue. Stage (METAVIR-like) from the
-pattern: F1 portal expansion, F2 septa, F3 frequent bridging, F4 nodules with frequent bridging.
+the (slightly dilated) portal tracts and central-vein walls. Bridging and nodules are read from the
+stain with one- or two-site gaps closed (a septum broken for 25-50 um is still a septum to the eye).
+Bridging: one connected stained region joining two vessels, portal tract or central vein
+(portal-portal, portal-central, central-central). Nodules: islands of parenchyma completely ringed by
+stained tissue. Stage (METAVIR-like) from the pattern: F1 portal expansion, F2 septa, F3 most vessels
+bridged, F4 nodules as well.
 """
 
 from __future__ import annotations
@@ -52,30 +54,38 @@ def septa_mask(geom: Geometry, stain: np.ndarray, margin: float = 1.5) -> np.nda
     return stain & geom.parenchyma & ~basal_grown
 
 
+def as_read(stain: np.ndarray) -> np.ndarray:
+    """The stain as a pathologist reads septa: one- or two-site gaps closed."""
+    return ndimage.binary_closing(stain, structure=np.ones((3, 3), bool), iterations=1)
+
+
 def bridging(geom: Geometry, stain: np.ndarray) -> dict[str, int]:
-    """Count portal tracts and central veins joined by continuous stained tissue."""
-    conn = stain | (geom.structure == PORTAL_STROMA) | (geom.structure == CV_WALL) | ~geom.tissue
+    """Portal tracts and central veins joined to another vessel by stained tissue (gaps closed).
+
+    Counts bridges by kind (portal-portal, portal-central, central-central: links needed to join the
+    vessels of each stained component) and the vessels of each kind that are bridged."""
+    conn = as_read(stain) | (geom.structure == PORTAL_STROMA) | (geom.structure == CV_WALL) | ~geom.tissue
     lab, _ = ndimage.label(conn)
-    pid, cid = geom.portal_id, geom.central_id
-    pp = pc = 0
-    portal_bridged = set()
-    sel = pid >= 0
-    comps_p = {}
-    for comp, p in zip(lab[sel].ravel(), pid[sel].ravel(), strict=True):
-        comps_p.setdefault(int(comp), set()).add(int(p))
-    comps_c = {}
-    sel = cid >= 0
-    for comp, c in zip(lab[sel].ravel(), cid[sel].ravel(), strict=True):
-        comps_c.setdefault(int(comp), set()).add(int(c))
-    for comp, ports in comps_p.items():
-        if len(ports) >= 2:
-            pp += len(ports) - 1
-            portal_bridged |= ports
-        cvs = comps_c.get(comp, set())
-        if cvs:
-            pc += len(cvs)
-            portal_bridged |= ports
-    return {"portal_portal": pp, "portal_central": pc, "portal_tracts_bridged": len(portal_bridged)}
+    comps_p: dict[int, set[int]] = {}
+    comps_c: dict[int, set[int]] = {}
+    for ids, comps in ((geom.portal_id, comps_p), (geom.central_id, comps_c)):
+        sel = ids >= 0
+        for comp, v in zip(lab[sel].ravel(), ids[sel].ravel(), strict=True):
+            comps.setdefault(int(comp), set()).add(int(v))
+    pp = pc = cc = 0
+    portal_bridged: set[int] = set()
+    central_bridged: set[int] = set()
+    for comp in set(comps_p) | set(comps_c):
+        ports, cvs = comps_p.get(comp, set()), comps_c.get(comp, set())
+        if len(ports) + len(cvs) < 2:
+            continue
+        portal_bridged |= ports
+        central_bridged |= cvs
+        pp += max(len(ports) - 1, 0)
+        cc += max(len(cvs) - 1, 0)
+        pc += len(cvs) if ports else 0
+    return {"portal_portal": pp, "portal_central": pc, "central_central": cc,
+            "portal_tracts_bridged": len(portal_bridged), "central_veins_bridged": len(central_bridged)}
 
 
 def nodules(geom: Geometry, stain: np.ndarray, min_sites: int = 20) -> tuple[int, float]:
@@ -83,9 +93,7 @@ def nodules(geom: Geometry, stain: np.ndarray, min_sites: int = 20) -> tuple[int
 
     An island counts if it is smaller than 3 lobules and does not touch the field edge (an open
     region at the edge cannot be known to be closed)."""
-    # close one- or two-site gaps first: incomplete septa still mark nodules to a pathologist's eye
-    closed = ndimage.binary_closing(stain, structure=np.ones((3, 3), bool), iterations=1)
-    free = geom.parenchyma & ~closed
+    free = geom.parenchyma & ~as_read(stain)
     lab, n = ndimage.label(free)
     if n == 0:
         return 0, 0.0
@@ -102,7 +110,9 @@ def nodules(geom: Geometry, stain: np.ndarray, min_sites: int = 20) -> tuple[int
 
 def stage_from_pattern(portal_expansion: float, septa_fraction: float, bridged_fraction: float,
                        nodule_fraction: float) -> int:
-    """METAVIR-like stage 0-4 from the pattern (thresholds documented in docs/tissue.md)."""
+    """METAVIR-like stage 0-4 from the pattern (thresholds documented in docs/tissue.md).
+
+    `bridged_fraction`: share of vessels (portal tracts and central veins) bridged to another vessel."""
     if nodule_fraction >= 0.05 and bridged_fraction >= 0.5:
         return 4
     if bridged_fraction >= 0.5:
@@ -127,6 +137,8 @@ def measure_all(geom: Geometry, state, params: dict[str, float], collagen_total:
     portal_expansion = float(np.count_nonzero(stain & near_portal) / max(np.count_nonzero(basal & near_portal), 1))
     septa_fraction = float(np.count_nonzero(sep) / n_par)
     bridged_fraction = br["portal_tracts_bridged"] / max(geom.n_portal, 1)
+    n_vessels = max(geom.n_portal + geom.n_central, 1)
+    vessels_bridged = (br["portal_tracts_bridged"] + br["central_veins_bridged"]) / n_vessels
     hep = state.cell & 3
     return {
         "CPA": cpa(geom, ctot, params["C_stain"]),
@@ -134,9 +146,10 @@ def measure_all(geom: Geometry, state, params: dict[str, float], collagen_total:
         "portal_expansion": portal_expansion,
         **br,
         "bridged_fraction": bridged_fraction,
+        "vessels_bridged_fraction": vessels_bridged,
         "nodules": n_nod,
         "nodule_fraction": f_nod,
-        "stage": stage_from_pattern(portal_expansion, septa_fraction, bridged_fraction, f_nod),
+        "stage": stage_from_pattern(portal_expansion, septa_fraction, vessels_bridged, f_nod),
         "hepatocyte_fraction": float(np.count_nonzero((hep != kn.HEP_EMPTY) & geom.parenchyma) / n_par),
     }
 
