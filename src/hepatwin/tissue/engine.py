@@ -70,8 +70,9 @@ class Tissue:
         self.route = route or drivers.route
         self.winj = injury_weight(geometry, drivers.etiology, zone_length=self.p["zone_length"],
                                   septal_gain=self.p["septal_gain"],
-                                  **{k: self.p[k] for k in ("zone1_axis_fraction", "zone3_axis_fraction",
-                                                            "zone3_axis_weight")})
+                                  zone1_axis_fraction=self.p["zone1_axis_fraction"],
+                                  zone3_axis_fraction=self.p["zone3_axis_fraction"],
+                                  zone3_axis_weight=self.p["zone3_axis_weight"])
         self.zeta = np.ascontiguousarray(geometry.zeta, dtype=np.float32)
         self.structure = np.ascontiguousarray(geometry.structure)
         ny, nx = geometry.ny, geometry.nx

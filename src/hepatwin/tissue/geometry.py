@@ -95,7 +95,8 @@ def build_geometry(ny: int, nx: int | None = None, *, lobule_radius_um: float = 
 
     yy, xx = np.mgrid[0:ny, 0:nx]
     pts = np.stack([xx.ravel() + 0.5, yy.ravel() + 0.5], axis=1)
-    dc, ic = cKDTree(centres).query(pts, k=2)
+    tree_cv = cKDTree(centres)
+    dc, ic = tree_cv.query(pts, k=2)
     dp, ip = cKDTree(corners).query(pts, k=1)
     d1, d2 = dc[:, 0], dc[:, 1]
     c1, c2 = centres[ic[:, 0]], centres[ic[:, 1]]
@@ -114,7 +115,7 @@ def build_geometry(ny: int, nx: int | None = None, *, lobule_radius_um: float = 
     sector = np.floor(theta / 60.0).astype(np.int64) % 6
     nb_dir = np.deg2rad(120.0 + 60.0 * np.arange(6))
     nb_pos = centres[:, None, :] + np.sqrt(3) * R * np.stack([np.cos(nb_dir), np.sin(nb_dir)], axis=1)[None]
-    dn, nb = cKDTree(centres).query(nb_pos.reshape(-1, 2))
+    dn, nb = tree_cv.query(nb_pos.reshape(-1, 2))
     n_c = len(centres)
     # a neighbour outside the kept lattice gets a label of its own (the axis leaves the field anyway)
     nb = np.where(dn < 0.1 * R, nb, n_c + np.arange(nb.size)).reshape(n_c, 6)
@@ -180,16 +181,18 @@ def injury_weight(geom: Geometry, etiology: str, *, zone_length: float = 0.22, s
     disease; a seeded share of the portal-central and central-central axes for zone-3 disease, whose
     septa link central veins to portal tracts and to each other into micronodules.
     """
+    if etiology not in ZONE1_ETIOLOGIES + ZONE3_ETIOLOGIES:
+        known = ", ".join(ZONE1_ETIOLOGIES + ZONE3_ETIOLOGIES)
+        raise ValueError(f"unknown etiology {etiology!r}; expected one of {known}")
+    zone1 = etiology in ZONE1_ETIOLOGIES
     edge = np.exp(-(geom.d_edge / septal_width) ** 2)
-    if etiology in ZONE1_ETIOLOGIES:
-        spoke = _preferred(geom.spoke_id, [geom.seed, 7919], zone1_axis_fraction) \
-            * np.exp(-(geom.d_spoke / septal_width) ** 2)
+    spoke = _preferred(geom.spoke_id, [geom.seed, 7919], zone1_axis_fraction if zone1 else zone3_axis_fraction) \
+        * np.exp(-(geom.d_spoke / septal_width) ** 2)
+    if zone1:
         # interface hepatitis spreads from portal tracts along the portal-portal lines first
         w = np.exp(-geom.zeta / zone_length) * (1.0 + septal_gain * (edge + spoke))
         w = w + septal_gain * (0.4 * edge + 0.7 * spoke)
-    elif etiology in ZONE3_ETIOLOGIES:
-        spoke = _preferred(geom.spoke_id, [geom.seed, 7919], zone3_axis_fraction) \
-            * np.exp(-(geom.d_spoke / septal_width) ** 2)
+    else:
         # central-central lines fade out in the pericentral zone, where every axis converges on the vein
         # and the zonal term already holds the injury (otherwise they would take most of the budget there)
         cc = _preferred(geom.cc_id, [geom.seed, 7927], zone3_axis_fraction) \
@@ -197,9 +200,6 @@ def injury_weight(geom: Geometry, etiology: str, *, zone_length: float = 0.22, s
         # pericentral necrosis bridges to portal tracts and neighbouring veins; portal-portal septa come late
         w = np.exp(-(1.0 - geom.zeta) / zone_length) * (1.0 + septal_gain * spoke)
         w = w + septal_gain * (zone3_axis_weight * (spoke + cc) + 0.15 * edge)
-    else:
-        known = ", ".join(ZONE1_ETIOLOGIES + ZONE3_ETIOLOGIES)
-        raise ValueError(f"unknown etiology {etiology!r}; expected one of {known}")
     par = geom.parenchyma
     w = np.where(par, w, 0.0)
     return np.ascontiguousarray(w / w[par].mean(), dtype=np.float32)

@@ -64,7 +64,11 @@ def bridging(geom: Geometry, stain: np.ndarray) -> dict[str, int]:
 
     Counts bridges by kind (portal-portal, portal-central, central-central: links needed to join the
     vessels of each stained component) and the vessels of each kind that are bridged."""
-    conn = as_read(stain) | (geom.structure == PORTAL_STROMA) | (geom.structure == CV_WALL) | ~geom.tissue
+    return _bridging(geom, as_read(stain))
+
+
+def _bridging(geom: Geometry, seen: np.ndarray) -> dict[str, int]:
+    conn = seen | (geom.structure == PORTAL_STROMA) | (geom.structure == CV_WALL) | ~geom.tissue
     lab, _ = ndimage.label(conn)
     comps_p: dict[int, set[int]] = {}
     comps_c: dict[int, set[int]] = {}
@@ -93,7 +97,11 @@ def nodules(geom: Geometry, stain: np.ndarray, min_sites: int = 20) -> tuple[int
 
     An island counts if it is smaller than 3 lobules and does not touch the field edge (an open
     region at the edge cannot be known to be closed)."""
-    free = geom.parenchyma & ~as_read(stain)
+    return _nodules(geom, as_read(stain), min_sites)
+
+
+def _nodules(geom: Geometry, seen: np.ndarray, min_sites: int = 20) -> tuple[int, float]:
+    free = geom.parenchyma & ~seen
     lab, n = ndimage.label(free)
     if n == 0:
         return 0, 0.0
@@ -130,8 +138,9 @@ def measure_all(geom: Geometry, state, params: dict[str, float], collagen_total:
     stain = stained(ctot, params["C_stain"])
     sep = septa_mask(geom, stain)
     n_par = max(np.count_nonzero(geom.parenchyma), 1)
-    br = bridging(geom, stain)
-    n_nod, f_nod = nodules(geom, stain)
+    seen = as_read(stain)
+    br = _bridging(geom, seen)
+    n_nod, f_nod = _nodules(geom, seen)
     basal = (geom.structure == PORTAL_STROMA) | (geom.structure == CV_WALL)
     near_portal = (ndimage.distance_transform_edt(geom.structure != PORTAL_STROMA) <= 3) & geom.tissue
     portal_expansion = float(np.count_nonzero(stain & near_portal) / max(np.count_nonzero(basal & near_portal), 1))
