@@ -138,6 +138,11 @@ def tissue_step(cell, cell_out, fld, fld_out, col, col_out, structure, zeta, win
         # the patient-model drivers are the same at every site of this step
         sg[SG_INFL] = pp[P_INFL]
         sg[SG_STIM] = pp[P_STIM]
+        # an MSC mechanism whose patient-level effect is 0 has a local signal of exactly 0: set once here,
+        # the rows below skip it (before the first infusion and in every control arm)
+        for s, k in ((SG_EIM, P_EIM), (SG_EAF, P_EAF), (SG_ERG, P_ERG), (SG_EMC, P_EMC), (SG_EACD, P_EACD)):
+            if pp[k] == 0:
+                sg[s] = _F0
         hr = np.empty((max(n_terms, 1), nx), np.float32)
         # behaviours without active rules this step keep modifier 1; the others are overwritten row by row
         md = np.ones((N_ROW_BEHAVIOURS, nx), np.float32)
@@ -676,19 +681,21 @@ def _at_most_1(x):
 
 @nb.njit(cache=True, error_model="numpy")
 def _signal_rows(msf, n_empty, winj, pp, fbg, f_norm, sg):
-    # local MSC mechanism effects from the factor field, empty-neighbour fraction, patient drivers, injury weight
-    nx = msf.shape[0]
-    p_im, p_af, p_rg, p_mc, p_cd = pp[P_EIM], pp[P_EAF], pp[P_ERG], pp[P_EMC], pp[P_EACD]
-    for j in range(nx):
-        fl = (msf[j] + fbg) * f_norm
-        sg[SG_EIM, j] = _at_most_1(p_im * fl)
-        sg[SG_EAF, j] = _at_most_1(p_af * fl)
-        sg[SG_ERG, j] = _at_most_1(p_rg * fl)
-        sg[SG_EMC, j] = _at_most_1(p_mc * fl)
-        sg[SG_EACD, j] = _at_most_1(p_cd * fl)
-    for j in range(nx):
+    # local MSC mechanism effects from the factor field (rows of a zero effect are set once per block),
+    # empty-neighbour fraction, injury weight
+    for s, k in ((SG_EIM, P_EIM), (SG_EAF, P_EAF), (SG_ERG, P_ERG), (SG_EMC, P_EMC), (SG_EACD, P_EACD)):
+        if pp[k] != 0:
+            _effect_row(msf, pp[k], fbg, f_norm, sg[s])
+    for j in range(msf.shape[0]):
         sg[SG_EMPTY, j] = np.float32(n_empty[j]) * _FQ
     sg[SG_WINJ] = winj
+
+
+@nb.njit(cache=True, error_model="numpy")
+def _effect_row(msf, p, fbg, f_norm, out):
+    # one MSC mechanism's local effect: its patient-level effect scaled by the local factor level, at most 1
+    for j in range(msf.shape[0]):
+        out[j] = _at_most_1(p * ((msf[j] + fbg) * f_norm))
 
 
 @nb.njit(inline="always", cache=True)
