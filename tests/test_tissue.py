@@ -354,6 +354,17 @@ def test_bench_json_keys_tiny():
     assert all(v > 0 for v in d.values())
 
 
+def test_phase_bench_runs_tiny():
+    """bench/tissue_phases.py calls the kernel's row functions one by one: it must keep up with their signatures."""
+    p = subprocess.run([sys.executable, str(ROOT / "bench" / "tissue_phases.py"), "--size", "96", "--reps", "2"],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-2000:]
+    lines = {ln.split()[0]: ln for ln in p.stdout.splitlines() if ln.strip()}
+    for phase in ("neighbour", "uniforms", "modifiers", "cell", "six", "row", "sum"):
+        assert phase in lines, p.stdout
+    assert float(lines["sum"].split()[1]) > 0
+
+
 @pytest.mark.parametrize("day", [2.0, -10.0], ids=["msc_acting", "before_therapy"])
 def test_numba_step_equals_numpy_reference(day):
     """The fused kernel and the straightforward NumPy step (bench reference) agree on a diseased field, with MSCs
