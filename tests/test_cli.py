@@ -62,3 +62,32 @@ def test_compare_writes_demo_report(tmp_path):
     assert html.count("data:image/png;base64") == 4
     assert (tmp_path / "hbv_decompensated_msc" / "manifest.json").exists()
     assert json.loads((tmp_path / "manifest.json").read_text())["status"] == ["ok", "ok"]
+
+
+def test_every_help_text_shows_whole():
+    """Option and argument help is shown as written: rich markup must not swallow '[tissue]' or '[[regimen]]'."""
+    import typer
+    from typer.testing import CliRunner
+
+    from hepatwin.cli import app
+
+    runner = CliRunner()
+
+    def walk(cmd, path):
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                yield from walk(sub, [*path, name])
+        else:
+            yield path, cmd
+
+    checked = 0
+    for path, cmd in walk(typer.main.get_command(app), []):
+        out = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "2000"}, terminal_width=2000).output
+        flat = " ".join(out.split())
+        for p in cmd.params:
+            text = getattr(p, "help", None)
+            if text:
+                assert " ".join(text.replace("\\[", "[").split()) in flat, (path, p.name, out)
+                checked += 1
+    assert checked > 20

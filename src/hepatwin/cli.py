@@ -304,7 +304,7 @@ def population_simulate(
     config: Annotated[Path, typer.Argument(help="population TOML file")],
     n: Annotated[int, typer.Option("--n", min=1, help="number of virtual patients (ids 0..n-1)")],
     out: Annotated[Path, typer.Option("--out", help="output folder (chunks/ and manifest.json)")],
-    regimen: Annotated[Path | None, typer.Option(help="scenario TOML whose [[regimen]] entries are given")] = None,
+    regimen: Annotated[Path | None, typer.Option(help="scenario TOML whose \\[\\[regimen]] entries are given")] = None,
     end_day: Annotated[float, typer.Option(min=1)] = 730.0,
     step_days: Annotated[float, typer.Option(min=0.01, help="output grid (days)")] = 7.0,
     chunk: Annotated[int, typer.Option(min=1, help="patients per chunk file")] = 5000,
@@ -539,10 +539,10 @@ app.add_typer(tissue_app, name="tissue")
 
 @tissue_app.command("run")
 def tissue_run(
-    scenario: Annotated[Path, typer.Argument(help="patient scenario TOML, optionally with a [tissue] table")],
+    scenario: Annotated[Path, typer.Argument(help="patient scenario TOML, optionally with a \\[tissue] table")],
     out: Annotated[Path, typer.Option("--out", help="output folder")],
-    size: Annotated[int | None, typer.Option(help="sites per side (default 1024, or [tissue].size)")] = None,
-    seed: Annotated[int | None, typer.Option(help="random seed (default 0, or [tissue].seed)")] = None,
+    size: Annotated[int | None, typer.Option(help="sites per side (default 1024, or \\[tissue].size)")] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed (default 0, or \\[tissue].seed)")] = None,
 ) -> None:
     """Run the lobule model driven by the patient scenario; write PNG snapshots, a GIF time-lapse, manifest."""
     from .scenario import ScenarioError
