@@ -5,6 +5,7 @@ and bench/tissue.py.
 """
 
 import json
+import os
 import subprocess
 import sys
 import warnings
@@ -28,6 +29,7 @@ from hepatwin.tissue import (
 from hepatwin.tissue.measures import bridging, measure_all, zonal_damage
 from hepatwin.tissue.rules import default_rules_text
 from hepatwin.tissue.run import load_tissue_run
+from hepatwin.tissue.snapshots import load_snapshots, measure_snapshot, save_snapshots, snapshots_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ("hbv_decompensated_untreated.toml", "hbv_decompensated_msc.toml")
@@ -318,6 +320,46 @@ def test_cli_run_writes_pictures_gif_and_manifest(tmp_path):
     assert man["kind"] == "tissue_run" and man["seed"] == 2 and man["sites"] == 64 * 64
     assert {"patient_s", "tissue_s", "render_s"} <= set(man["timings_s"]) and "hepatwin_version" in man
     assert not list(out.rglob("*.partial"))
+    # outputs get the mode a plain open() gives (the atomic writer's temporary files are private)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert {f.stat().st_mode & 0o777 for f in out.rglob("*") if f.is_file()} == {0o666 & ~mask}
+    # the saved section re-measures to exactly what the run reported, and can be read with another threshold
+    ds = load_snapshots(out / man["files"]["state"])
+    assert list(ds["day"].values) == [-5000.0, 0.0, 169.0] and ds.attrs["contents"] == "cells_collagen"
+    assert "tgfb" not in ds and ds["hepatocyte"].attrs["flag_meanings"] == "empty healthy injured dividing"
+    reported = json.loads((out / "measures.json").read_text())
+    for m in reported:
+        again = measure_snapshot(ds, m["day"])
+        assert again == {k: m[k] for k in again}
+    stricter = measure_snapshot(ds, 0.0, c_stain=2 * ds.attrs["C_stain"])
+    assert stricter["CPA"] < reported[1]["CPA"]
+
+
+def test_snapshot_file_contents_and_refusals(tmp_path):
+    d = drivers_from_scenario(ROOT / "examples" / "scenarios" / EXAMPLES[1])
+    t = new_tissue(d, 48, seed=3)
+    res = t.run(t_end=d.t_start + 400.0, dt_history=2.0, snapshot_days=[d.t_start + 200.0], measure=False)
+    ds = snapshots_dataset(t, res.snapshots, "all")
+    path = save_snapshots(tmp_path / "s.nc", ds)
+    back = load_snapshots(path)
+    snap = res.snapshots[0]
+    assert np.array_equal(back["tgfb"].values[0], snap.fields["tgfb"])
+    assert np.array_equal(back["collagen"].values[0], snap.collagen)
+    cell = sum(back[v].values[0].astype(np.uint8) << k for v, k in
+               (("hepatocyte", 0), ("stellate", 2), ("macrophage", 4), ("endothelium", 6)))
+    assert np.array_equal(cell | (back["stellate_niche"].values << 7), snap.cell)
+    with pytest.raises(ValueError, match="no snapshot on day"):
+        measure_snapshot(back, 12345.0)
+    with pytest.raises(ValueError, match="snapshot contents 'fields'"):
+        snapshots_dataset(t, res.snapshots, "fields")
+    other = tmp_path / "other.nc"
+    back.drop_attrs().to_netcdf(other)
+    with pytest.raises(ValueError, match="not a hepatwin tissue snapshot file"):
+        load_snapshots(other)
+    back.attrs["seed"] = 4      # another geometry: refused rather than mis-read
+    with pytest.raises(ValueError, match="saved structure differs"):
+        measure_snapshot(back, float(back["day"].values[0]))
 
 
 def test_timelapse_gives_the_follow_up_half_the_frames():

@@ -562,7 +562,9 @@ def tissue_run(
     except (ScenarioError, RuleError, ValueError) as exc:
         raise UserError(str(exc)) from None
     err = manifest["cpa_tracking"]
-    out_console.print(f"wrote {out}/ (snapshots/*.png, timelapse.gif, timeseries.csv, measures.json, manifest.json); "
+    state = ", snapshots/state.nc" if "state" in manifest["files"] else ""
+    out_console.print(f"wrote {out}/ (snapshots/*.png{state}, timelapse.gif, timeseries.csv, measures.json, "
+                      f"manifest.json); "
                       f"final CPA tissue {err['final_tissue']:.1f}% vs patient {err['final_patient']:.1f}%; "
                       f"stage {manifest['final'].get('stage')}")
 

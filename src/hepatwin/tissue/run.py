@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -41,6 +41,7 @@ class TissueConfig(BaseModel):
     timelapse_px: Annotated[int, Field(ge=64, le=2048)] = 512
     rules: str | None = None
     parameters: dict[str, float] = Field(default_factory=dict)
+    save_state: Literal["none", "cells_collagen", "all"] = "cells_collagen"
 
     @field_validator("parameters")
     @classmethod
@@ -166,6 +167,14 @@ def run_tissue(scenario: Scenario, cfg: TissueConfig, out: str | Path, *,
             frames.append(sirius_red(geom, s.collagen, p["C_sat"], stride=step, seed=len(frames)))
             labels.append(f"{scenario.name}: day {s.day:.0f}  CPA {_cpa(geom, s.collagen, p):.1f}% (patient "
                           f"model {drivers.at(s.day)['CPA']:.1f}%)  (research software, not clinical advice)")
+    if cfg.save_state != "none":
+        from .snapshots import save_snapshots, snapshots_dataset
+
+        t3 = time.perf_counter()
+        saved = [s for s in res.snapshots if round(s.day, 6) in snap_set]
+        ds = snapshots_dataset(tissue, saved, cfg.save_state, scenario_name=scenario.name)
+        files["state"] = str(save_snapshots(out / "snapshots" / "state.nc", ds).relative_to(out))
+        timings["state_s"] = time.perf_counter() - t3
     gif = save_timelapse(out / "timelapse.gif", frames, labels)
     files["timelapse"] = str(gif.relative_to(out))
     ts = res.timeseries()
