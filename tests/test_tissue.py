@@ -334,6 +334,12 @@ def test_cli_run_writes_pictures_gif_and_manifest(tmp_path):
         assert again == {k: m[k] for k in again}
     stricter = measure_snapshot(ds, 0.0, c_stain=2 * ds.attrs["C_stain"])
     assert stricter["CPA"] < reported[1]["CPA"]
+    # the same from the command line, given the run folder
+    p = _cli("measure", str(out), "--json")
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert json.loads(p.stdout) == [{k: m[k] for k in ("day", *again)} for m in reported]
+    p = _cli("measure", str(out), "--day", "1", "--json")
+    assert p.returncode == 2 and "no snapshot on day 1" in p.stderr and "Traceback" not in p.stderr
 
 
 def test_snapshot_file_contents_and_refusals(tmp_path):

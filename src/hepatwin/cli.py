@@ -569,6 +569,39 @@ def tissue_run(
                       f"stage {manifest['final'].get('stage')}")
 
 
+@tissue_app.command("measure")
+def tissue_measure(
+    state: Annotated[Path, typer.Argument(help="snapshots/state.nc of a tissue run, or the run's folder")],
+    day: Annotated[list[float] | None, typer.Option("--day", help="snapshot day to read (repeat; default all)")] = None,
+    c_stain: Annotated[float | None, typer.Option("--c-stain", help="stain threshold, mg/g (default: the run's)")
+                       ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON list, one object per day")] = False,
+) -> None:
+    """Re-measure saved sections (CPA, septa, bridging, nodules, stage) without re-running the model."""
+    from .tissue.snapshots import geometry_of, load_snapshots, measure_snapshot
+
+    path = state / "snapshots" / "state.nc" if state.is_dir() else state
+    try:
+        ds = load_snapshots(path)
+        geom = geometry_of(ds)
+        rows = [{"day": d, **measure_snapshot(ds, d, c_stain=c_stain, geometry=geom)}
+                for d in day or [float(x) for x in ds["day"].values]]
+    except (OSError, ValueError, KeyError) as exc:
+        raise UserError(str(exc)) from None
+    if as_json:
+        print(json.dumps(rows, indent=1, default=float))
+        return
+    thr = ds.attrs["C_stain"] if c_stain is None else c_stain
+    table = Table(title=f"{ds.attrs.get('scenario', '')}: saved sections, stain >= {thr:g} mg/g", caption=DISCLAIMER)
+    for col in ("day", "CPA %", "septa %", "vessels bridged %", "nodules", "nodule area %", "stage F"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(f"{r['day']:g}", f"{r['CPA']:.1f}", f"{100 * r['septa_fraction']:.1f}",
+                      f"{100 * r['vessels_bridged_fraction']:.0f}", str(r["nodules"]),
+                      f"{100 * r['nodule_fraction']:.1f}", str(r["stage"]))
+    out_console.print(table)
+
+
 def main() -> None:
     """Console entry point: user mistakes end in a message and exit code 2, never a traceback."""
     try:
