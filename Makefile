@@ -22,7 +22,7 @@ demo: $(STAMP)
 	@echo "Open $(DEMO_OUT)/report.html and $(DEMO_OUT)/trial/report.html in a browser."
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff check src tests bench
 	$(PY) -m pytest -q
 
 lint: $(STAMP)

@@ -340,6 +340,19 @@ def test_cli_run_writes_pictures_gif_and_manifest(tmp_path):
     assert json.loads(p.stdout) == [{k: m[k] for k in ("day", *again)} for m in reported]
     p = _cli("measure", str(out), "--day", "1", "--json")
     assert p.returncode == 2 and "no snapshot on day 1" in p.stderr and "Traceback" not in p.stderr
+    # drawn again from the saved section: the run's Sirius-red picture, pixel for pixel; an H&E window
+    from PIL import Image
+
+    p = _cli("render", str(out), "--day", "169", "--out", str(tmp_path / "again.png"))
+    assert p.returncode == 0, p.stderr[-2000:]
+    run_png = out / man["files"]["sirius_dayp000169_0"]
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "again.png")), np.asarray(Image.open(run_png)))
+    p = _cli("render", str(out / "snapshots" / "state.nc"), "--day", "0", "--stain", "he", "--region", "10:30,5:45",
+             "--out", str(tmp_path / "he.png"))
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert np.asarray(Image.open(tmp_path / "he.png")).shape == (20 * 4, 40 * 4, 3)
+    p = _cli("render", str(out), "--day", "0", "--region", "30:10,0:5", "--out", str(tmp_path / "x.png"))
+    assert p.returncode == 2 and "--region" in p.stderr and not (tmp_path / "x.png").exists()
 
 
 def test_snapshot_file_contents_and_refusals(tmp_path):

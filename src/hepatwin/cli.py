@@ -602,6 +602,42 @@ def tissue_measure(
     out_console.print(table)
 
 
+@tissue_app.command("render")
+def tissue_render(
+    state: Annotated[Path, typer.Argument(help="snapshots/state.nc of a tissue run, or the run's folder")],
+    day: Annotated[float, typer.Option("--day", help="snapshot day to draw")],
+    out: Annotated[Path, typer.Option("--out", help="PNG file to write")],
+    stain: Annotated[str, typer.Option("--stain", help="sirius (Sirius red) or he (H&E)")] = "sirius",
+    region: Annotated[str | None, typer.Option("--region", help="window of sites 'Y0:Y1,X0:X1' (default all)")
+                      ] = None,
+    scale: Annotated[int | None, typer.Option("--scale", help="pixels per site (default: fits 1024 px; H&E "
+                                                               "windows <= 512 sites: 4)")] = None,
+) -> None:
+    """Draw a saved section again: the whole field or a high-power window, Sirius red or H&E."""
+    from .tissue.render import save_png
+    from .tissue.snapshots import load_snapshots, render_snapshot
+
+    path = state / "snapshots" / "state.nc" if state.is_dir() else state
+    try:
+        win = _parse_region(region) if region else None
+        img = render_snapshot(load_snapshots(path), day, stain, region=win, scale=scale)
+        save_png(out, img)
+    except (OSError, ValueError, KeyError) as exc:
+        raise UserError(str(exc)) from None
+    out_console.print(f"wrote {out} ({img.shape[1]} x {img.shape[0]} px, {stain}, day {day:g})")
+
+
+def _parse_region(text: str) -> tuple[slice, slice]:
+    try:
+        ys, xs = (tuple(int(v) for v in part.split(":")) for part in text.split(","))
+        if len(ys) != 2 or len(xs) != 2 or ys[0] < 0 or xs[0] < 0 or ys[1] <= ys[0] or xs[1] <= xs[0]:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"--region {text!r}; expected 'Y0:Y1,X0:X1' with 0 <= Y0 < Y1 and 0 <= X0 < X1 "
+                         "(sites)") from None
+    return slice(*ys), slice(*xs)
+
+
 def main() -> None:
     """Console entry point: user mistakes end in a message and exit code 2, never a traceback."""
     try:

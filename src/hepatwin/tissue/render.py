@@ -43,13 +43,15 @@ def _texture(shape, seed: int = 0, amp: float = 6.0) -> np.ndarray:
 
 
 def sirius_red(geom: Geometry, collagen_total: np.ndarray, c_sat: float, *, scale: int = 1, stride: int = 1,
-               seed: int = 0) -> np.ndarray:
+               seed: int = 0, region: tuple[slice, slice] | None = None) -> np.ndarray:
     """RGB uint8 image: red intensity grows with local collagen; `stride` > 1 takes every stride-th site
-    (small frames for a time-lapse), `scale` > 1 repeats each site as scale x scale pixels."""
-    c = collagen_total[::stride, ::stride]
+    (small frames for a time-lapse), `scale` > 1 repeats each site as scale x scale pixels; `region`
+    (rows, columns) draws only that window."""
+    ys, xs = region if region is not None else (slice(None), slice(None))
+    c = collagen_total[ys, xs][::stride, ::stride]
     a = np.clip(c / c_sat, 0.0, 1.0)[..., None] ** 0.8
     img = _PALE * (1 - a) + _RED * a
-    img[np.isin(geom.structure[::stride, ::stride], LUMENS)] = _LUMEN
+    img[np.isin(geom.structure[ys, xs][::stride, ::stride], LUMENS)] = _LUMEN
     img = _upscale(img, scale)
     img = img + _texture(img.shape[:2], seed, 5.0)
     return np.clip(img, 0, 255).astype(np.uint8)

@@ -119,18 +119,55 @@ def geometry_of(ds: xr.Dataset) -> Geometry:
 
 def measure_snapshot(ds: xr.Dataset, day: float, *, c_stain: float | None = None,
                      geometry: Geometry | None = None) -> dict:
-    """CPA, septa, bridging, nodules and stage of the saved section nearest to `day` (as `measure_all`), read
-    with the saved stain threshold or `c_stain` (mg/g)."""
-    k = int(np.argmin(np.abs(ds["day"].values - day)))
-    if abs(float(ds["day"].values[k]) - day) > 1e-6:
-        raise ValueError(f"no snapshot on day {day:g}; saved days: {', '.join(f'{d:g}' for d in ds['day'].values)}")
-    g = geometry or geometry_of(ds)
-    cell = np.zeros((ds.sizes["y"], ds.sizes["x"]), np.uint8)
-    for name, shift, _, _ in _CELL_VARS:
-        cell |= ds[name].values[k] << shift
-    cell |= ds["stellate_niche"].values << 7
-    collagen = ds["collagen"].values[k]
+    """CPA, septa, bridging, nodules and stage of the saved section on `day` (as `measure_all`), read with
+    the saved stain threshold or `c_stain` (mg/g)."""
+    k = _day_index(ds, day)
     thr = float(ds.attrs["C_stain"]) if c_stain is None else float(c_stain)
     if not thr > 0:
         raise ValueError(f"stain threshold c_stain = {c_stain} mg/g; expected a positive number")
-    return measure_all(g, Snapshot(float(ds["day"].values[k]), cell, collagen), {"C_stain": thr}, collagen)
+    g = geometry or geometry_of(ds)
+    collagen = ds["collagen"].values[k]
+    return measure_all(g, Snapshot(float(ds["day"].values[k]), cell_bytes(ds, k), collagen), {"C_stain": thr},
+                       collagen)
+
+
+def render_snapshot(ds: xr.Dataset, day: float, stain: str = "sirius", *, region: tuple[slice, slice] | None = None,
+                    scale: int | None = None, geometry: Geometry | None = None) -> np.ndarray:
+    """The saved section on `day` drawn as the run draws it: `stain` "sirius" (Sirius red) or "he" (H&E);
+    `region` (rows, columns of sites) draws a window; `scale` pixels per site (default: 4 for H&E windows
+    up to 512 sites a side, else as large as keeps the picture within 1024 pixels)."""
+    from .render import hematoxylin_eosin, sirius_red
+
+    if stain not in ("sirius", "he"):
+        raise ValueError(f"stain {stain!r}; expected 'sirius' or 'he'")
+    k = _day_index(ds, day)
+    g = geometry or geometry_of(ds)
+    ys, xs = region if region is not None else (slice(None), slice(None))
+    h, w = len(range(*ys.indices(g.ny))), len(range(*xs.indices(g.nx)))
+    if h < 1 or w < 1:
+        raise ValueError(f"region rows {ys.start}:{ys.stop}, columns {xs.start}:{xs.stop} holds no site of the "
+                         f"{g.ny} x {g.nx} field")
+    if scale is None:
+        scale = 4 if stain == "he" and max(h, w) <= 512 else max(1, min(4, 1024 // max(h, w)))
+    if not 1 <= scale <= 16:
+        raise ValueError(f"scale {scale} pixels per site; expected 1 to 16")
+    collagen, c_sat = ds["collagen"].values[k], float(ds.attrs["C_sat"])
+    if stain == "sirius":
+        return sirius_red(g, collagen, c_sat, scale=scale, region=region)
+    return hematoxylin_eosin(g, cell_bytes(ds, k), collagen, c_sat, scale=scale, region=(ys, xs))
+
+
+def cell_bytes(ds: xr.Dataset, k: int) -> np.ndarray:
+    """The packed cell byte of every site (the engine's layout) of the k-th saved day."""
+    cell = (ds["stellate_niche"].values.astype(np.uint8) << 7).astype(np.uint8)
+    for name, shift, _, _ in _CELL_VARS:
+        cell |= ds[name].values[k].astype(np.uint8) << shift
+    return cell
+
+
+def _day_index(ds: xr.Dataset, day: float) -> int:
+    days = ds["day"].values
+    k = int(np.argmin(np.abs(days - day)))
+    if abs(float(days[k]) - day) > 1e-6:
+        raise ValueError(f"no snapshot on day {day:g}; saved days: {', '.join(f'{d:g}' for d in days)}")
+    return k
