@@ -61,8 +61,8 @@ def snapshots_dataset(tissue: Tissue, snapshots: list[Snapshot], contents: str =
                                           attrs=_flags("stellate-cell niche", ("no", "yes")))
     data["zeta"] = xr.DataArray(g.zeta.astype(np.float32), dims=("y", "x"),
                                 attrs={"units": "1", "long_name": "zonal coordinate (0 portal tract, 1 central vein)"})
-    data["injury_weight"] = xr.DataArray(tissue.winj.astype(np.float32), dims=("y", "x"),
-                                         attrs={"units": "1", "long_name": "etiology's injury pattern (mean 1)"})
+    data["injury_weight"] = xr.DataArray(tissue.winj.astype(np.float32), dims=("y", "x"), attrs={
+        "units": "1", "long_name": "etiology's injury pattern (relative, mean 1 over parenchyma)"})
     from .. import DISCLAIMER, __version__
 
     attrs = {"format": FORMAT, "hepatwin_version": __version__, "scenario": scenario_name, "contents": contents,
