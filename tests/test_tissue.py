@@ -26,10 +26,11 @@ from hepatwin.tissue import (
     new_tissue,
     parse_rules,
 )
+from hepatwin.tissue.biopsy import summarise, virtual_biopsies
 from hepatwin.tissue.measures import bridging, measure_all, zonal_damage
 from hepatwin.tissue.rules import default_rules_text
 from hepatwin.tissue.run import load_tissue_run
-from hepatwin.tissue.snapshots import load_snapshots, measure_snapshot, save_snapshots, snapshots_dataset
+from hepatwin.tissue.snapshots import geometry_of, load_snapshots, measure_snapshot, save_snapshots, snapshots_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ("hbv_decompensated_untreated.toml", "hbv_decompensated_msc.toml")
@@ -353,6 +354,15 @@ def test_cli_run_writes_pictures_gif_and_manifest(tmp_path):
     assert np.asarray(Image.open(tmp_path / "he.png")).shape == (20 * 4, 40 * 4, 3)
     p = _cli("render", str(out), "--day", "0", "--region", "30:10,0:5", "--out", str(tmp_path / "x.png"))
     assert p.returncode == 2 and "--region" in p.stderr and not (tmp_path / "x.png").exists()
+    # virtual biopsies of the saved section (a 1.6 mm field: 1 x 0.25 mm cores)
+    p = _cli("biopsy", str(out), "--day", "169", "--length-mm", "1", "--width-mm", "0.25", "--n", "5", "--json")
+    assert p.returncode == 0, p.stderr[-2000:]
+    (b,) = json.loads(p.stdout)
+    assert set(b) == {"length_mm", "width_mm", "n", "portal_tracts_median", "CPA_mean", "CPA_sd", "section_CPA",
+                      "section_stage", "stage_counts", "agree", "under_staged", "over_staged"}
+    assert b["n"] == 5 and b["section_CPA"] == reported[2]["CPA"] and sum(b["stage_counts"].values()) == 5
+    p = _cli("biopsy", str(out), "--day", "169", "--length-mm", "5")
+    assert p.returncode == 2 and "does not fit" in p.stderr and "Traceback" not in p.stderr
 
 
 def test_snapshot_file_contents_and_refusals(tmp_path):
@@ -379,6 +389,29 @@ def test_snapshot_file_contents_and_refusals(tmp_path):
     back.attrs["seed"] = 4      # another geometry: refused rather than mis-read
     with pytest.raises(ValueError, match="saved structure differs"):
         measure_snapshot(back, float(back["day"].values[0]))
+
+
+def test_virtual_biopsies_thin_and_short_cores_mislead():
+    """Cores cut from a 9.6 mm section read CPA without bias but with more spread when short or thin, and thin
+    cores under-stage bridging fibrosis and cirrhosis much more often than wide ones (as pathologists report:
+    https://gut.bmj.com/content/53/12/1878.1)."""
+    d = drivers_from_scenario(ROOT / "examples" / "scenarios" / EXAMPLES[1])
+    t = new_tissue(d, 384, seed=0)
+    res = t.run(t_end=0.0, dt_history=2.0, snapshot_days=[-5000.0, 0.0], measure=False)
+    ds = snapshots_dataset(t, res.snapshots)
+    geom = geometry_of(ds)
+    for day, section_stage in ((-5000.0, 3), (0.0, 4)):
+        s = {(L, W): summarise(virtual_biopsies(ds, day, length_mm=L, width_mm=W, n=40, geometry=geom))
+             for L, W in ((2.0, 1.0), (9.0, 1.0), (9.0, 0.5), (9.0, 1.6))}
+        assert s[9.0, 1.0]["section_stage"] == section_stage
+        for v in s.values():
+            assert abs(v["CPA_mean"] - v["section_CPA"]) < 1.5 and v["over_staged"] <= 0.1
+            assert sum(v["stage_counts"].values()) == 40
+        assert s[2.0, 1.0]["CPA_sd"] > 1.5 * s[9.0, 1.0]["CPA_sd"]
+        assert s[9.0, 0.5]["CPA_sd"] > 1.5 * s[9.0, 1.6]["CPA_sd"]
+        assert s[9.0, 0.5]["under_staged"] >= s[9.0, 1.6]["under_staged"] + 0.25
+    with pytest.raises(ValueError, match="does not fit"):
+        virtual_biopsies(ds, 0.0, length_mm=12.0, geometry=geom)
 
 
 def test_timelapse_gives_the_follow_up_half_the_frames():

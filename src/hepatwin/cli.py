@@ -627,6 +627,46 @@ def tissue_render(
     out_console.print(f"wrote {out} ({img.shape[1]} x {img.shape[0]} px, {stain}, day {day:g})")
 
 
+@tissue_app.command("biopsy")
+def tissue_biopsy(
+    state: Annotated[Path, typer.Argument(help="snapshots/state.nc of a tissue run, or the run's folder")],
+    day: Annotated[float, typer.Option("--day", help="snapshot day to sample")],
+    length_mm: Annotated[list[float] | None, typer.Option("--length-mm", help="core length, mm (repeat; default "
+                                                                                "10 and 20)")] = None,
+    width_mm: Annotated[float, typer.Option("--width-mm", help="core width, mm (an 18-16 G needle: about 1)")] = 1.0,
+    n: Annotated[int, typer.Option("--n", min=1, help="cores per length")] = 40,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="seed of the core positions")] = 0,
+    c_stain: Annotated[float | None, typer.Option("--c-stain", help="stain threshold, mg/g (default: the run's)")
+                       ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON list, one summary per core length")] = False,
+) -> None:
+    """Virtual needle biopsies of a saved section: how often a core's stage agrees with the whole section's."""
+    from .tissue.biopsy import summarise, virtual_biopsies
+    from .tissue.snapshots import geometry_of, load_snapshots
+
+    path = state / "snapshots" / "state.nc" if state.is_dir() else state
+    try:
+        ds = load_snapshots(path)
+        geom = geometry_of(ds)
+        rows = [summarise(virtual_biopsies(ds, day, length_mm=lm, width_mm=width_mm, n=n, seed=seed,
+                                           c_stain=c_stain, geometry=geom)) for lm in length_mm or [10.0, 20.0]]
+    except (OSError, ValueError, KeyError) as exc:
+        raise UserError(str(exc)) from None
+    if as_json:
+        print(json.dumps(rows, indent=1))
+        return
+    r0 = rows[0]
+    table = Table(title=f"Virtual biopsies, day {day:g}: section CPA {r0['section_CPA']:.1f}%, stage "
+                        f"F{r0['section_stage']} ({n} cores of {width_mm:g} mm width per length)", caption=DISCLAIMER)
+    for col in ("mm", "tracts", "CPA % (SD)", "F0/1/2/3/4", "agree", "under"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(f"{r['length_mm']:g}", f"{r['portal_tracts_median']:.0f}", f"{r['CPA_mean']:.1f} "
+                      f"({r['CPA_sd']:.1f})", "/".join(str(v) for v in r["stage_counts"].values()),
+                      f"{r['agree']:.0%}", f"{r['under_staged']:.0%}")
+    out_console.print(table)
+
+
 def _parse_region(text: str) -> tuple[slice, slice]:
     try:
         ys, xs = (tuple(int(v) for v in part.split(":")) for part in text.split(","))

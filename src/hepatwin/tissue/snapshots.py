@@ -121,7 +121,7 @@ def measure_snapshot(ds: xr.Dataset, day: float, *, c_stain: float | None = None
                      geometry: Geometry | None = None) -> dict:
     """CPA, septa, bridging, nodules and stage of the saved section on `day` (as `measure_all`), read with
     the saved stain threshold or `c_stain` (mg/g)."""
-    k = _day_index(ds, day)
+    k = day_index(ds, day)
     thr = float(ds.attrs["C_stain"]) if c_stain is None else float(c_stain)
     if not thr > 0:
         raise ValueError(f"stain threshold c_stain = {c_stain} mg/g; expected a positive number")
@@ -140,7 +140,7 @@ def render_snapshot(ds: xr.Dataset, day: float, stain: str = "sirius", *, region
 
     if stain not in ("sirius", "he"):
         raise ValueError(f"stain {stain!r}; expected 'sirius' or 'he'")
-    k = _day_index(ds, day)
+    k = day_index(ds, day)
     g = geometry or geometry_of(ds)
     ys, xs = region if region is not None else (slice(None), slice(None))
     h, w = len(range(*ys.indices(g.ny))), len(range(*xs.indices(g.nx)))
@@ -165,7 +165,8 @@ def cell_bytes(ds: xr.Dataset, k: int) -> np.ndarray:
     return cell
 
 
-def _day_index(ds: xr.Dataset, day: float) -> int:
+def day_index(ds: xr.Dataset, day: float) -> int:
+    """Index of the saved day `day` (refused with the saved days listed if there is none)."""
     days = ds["day"].values
     k = int(np.argmin(np.abs(days - day)))
     if abs(float(days[k]) - day) > 1e-6:
