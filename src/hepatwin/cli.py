@@ -580,9 +580,8 @@ def tissue_measure(
     """Re-measure saved sections (CPA, septa, bridging, nodules, stage) without re-running the model."""
     from .tissue.snapshots import geometry_of, load_snapshots, measure_snapshot
 
-    path = state / "snapshots" / "state.nc" if state.is_dir() else state
     try:
-        ds = load_snapshots(path)
+        ds = load_snapshots(state)
         geom = geometry_of(ds)
         rows = [{"day": d, **measure_snapshot(ds, d, c_stain=c_stain, geometry=geom)}
                 for d in day or [float(x) for x in ds["day"].values]]
@@ -617,10 +616,9 @@ def tissue_render(
     from .tissue.render import save_png
     from .tissue.snapshots import load_snapshots, render_snapshot
 
-    path = state / "snapshots" / "state.nc" if state.is_dir() else state
     try:
         win = _parse_region(region) if region else None
-        img = render_snapshot(load_snapshots(path), day, stain, region=win, scale=scale)
+        img = render_snapshot(load_snapshots(state), day, stain, region=win, scale=scale)
         save_png(out, img)
     except (OSError, ValueError, KeyError) as exc:
         raise UserError(str(exc)) from None
@@ -644,9 +642,8 @@ def tissue_biopsy(
     from .tissue.biopsy import summarise, virtual_biopsies
     from .tissue.snapshots import geometry_of, load_snapshots
 
-    path = state / "snapshots" / "state.nc" if state.is_dir() else state
     try:
-        ds = load_snapshots(path)
+        ds = load_snapshots(state)
         geom = geometry_of(ds)
         rows = [summarise(virtual_biopsies(ds, day, length_mm=lm, width_mm=width_mm, n=n, seed=seed,
                                            c_stain=c_stain, geometry=geom)) for lm in length_mm or [10.0, 20.0]]

@@ -95,8 +95,11 @@ def save_snapshots(path: str | Path, ds: xr.Dataset) -> Path:
 
 
 def load_snapshots(path: str | Path) -> xr.Dataset:
-    """Read a snapshot file written by `save_snapshots` (all into memory; the file is closed)."""
+    """Read a snapshot file written by `save_snapshots`, or the one of a tissue run's folder (all into
+    memory; the file is closed)."""
     path = Path(path)
+    if path.is_dir():
+        path = path / "snapshots" / "state.nc"
     if not path.is_file():
         raise FileNotFoundError(f"snapshot file {path} does not exist")
     with xr.open_dataset(path, engine="netcdf4") as ds:
