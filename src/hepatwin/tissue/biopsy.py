@@ -19,7 +19,7 @@ import xarray as xr
 from .engine import Snapshot
 from .geometry import Geometry
 from .measures import measure_all
-from .snapshots import cell_bytes, day_index, geometry_of
+from .snapshots import cell_bytes, day_index, geometry_of, measure_snapshot, stain_threshold
 
 
 def crop_geometry(geom: Geometry, ys: slice, xs: slice) -> Geometry:
@@ -61,12 +61,9 @@ def virtual_biopsies(ds: xr.Dataset, day: float, *, length_mm: float = 20.0, wid
     if n < 1:
         raise ValueError(f"n = {n} cores; expected at least 1")
     g = geometry or geometry_of(ds)
-    k = day_index(ds, day)
-    thr = {"C_stain": float(ds.attrs["C_stain"]) if c_stain is None else float(c_stain)}
-    if not thr["C_stain"] > 0:
-        raise ValueError(f"stain threshold c_stain = {c_stain} mg/g; expected a positive number")
+    whole = measure_snapshot(ds, day, c_stain=c_stain, geometry=g)
+    k, thr = day_index(ds, day), stain_threshold(ds, c_stain)
     collagen, cell = ds["collagen"].values[k], cell_bytes(ds, k)
-    whole = measure_all(g, Snapshot(day, cell, collagen), thr, collagen)
     rows = []
     for i, (ys, xs, orient) in enumerate(core_windows(g, length_mm, width_mm, n, seed)):
         gc = crop_geometry(g, ys, xs)

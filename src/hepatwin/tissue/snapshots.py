@@ -125,13 +125,18 @@ def measure_snapshot(ds: xr.Dataset, day: float, *, c_stain: float | None = None
     """CPA, septa, bridging, nodules and stage of the saved section on `day` (as `measure_all`), read with
     the saved stain threshold or `c_stain` (mg/g)."""
     k = day_index(ds, day)
+    thr = stain_threshold(ds, c_stain)
+    g = geometry or geometry_of(ds)
+    collagen = ds["collagen"].values[k]
+    return measure_all(g, Snapshot(float(ds["day"].values[k]), cell_bytes(ds, k), collagen), thr, collagen)
+
+
+def stain_threshold(ds: xr.Dataset, c_stain: float | None = None) -> dict[str, float]:
+    """The measures' stain parameter: the saved threshold, or `c_stain` (mg/g, refused unless positive)."""
     thr = float(ds.attrs["C_stain"]) if c_stain is None else float(c_stain)
     if not thr > 0:
         raise ValueError(f"stain threshold c_stain = {c_stain} mg/g; expected a positive number")
-    g = geometry or geometry_of(ds)
-    collagen = ds["collagen"].values[k]
-    return measure_all(g, Snapshot(float(ds["day"].values[k]), cell_bytes(ds, k), collagen), {"C_stain": thr},
-                       collagen)
+    return {"C_stain": thr}
 
 
 def render_snapshot(ds: xr.Dataset, day: float, stain: str = "sirius", *, region: tuple[slice, slice] | None = None,
