@@ -14,6 +14,7 @@ from pathlib import Path
 import numba
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from hepatwin.scenario import load_scenario, parse_scenario
 from hepatwin.tissue import (
@@ -27,7 +28,8 @@ from hepatwin.tissue import (
     parse_rules,
 )
 from hepatwin.tissue.biopsy import summarise, virtual_biopsies
-from hepatwin.tissue.measures import bridging, measure_all, zonal_damage
+from hepatwin.tissue.engine import Snapshot
+from hepatwin.tissue.measures import bridging, measure_all, nodule_diameters_mm, septal_width_um, zonal_damage
 from hepatwin.tissue.rules import default_rules_text
 from hepatwin.tissue.run import load_tissue_run
 from hepatwin.tissue.snapshots import geometry_of, load_snapshots, measure_snapshot, save_snapshots, snapshots_dataset
@@ -170,6 +172,40 @@ def test_bridging_reads_central_central_septa_across_small_gaps():
     assert bridging(g, band & (np.abs(along - half) > 2.0))["central_veins_bridged"] == 0
 
 
+def test_septal_width_and_nodule_size_of_drawn_shapes():
+    """Straight septa of 2-6 sites drawn at any angle measure their width (area over skeleton length) to
+    within -9%..+5% (the skeleton stops short of the ends); a ring of scar around a disc of parenchyma is
+    one nodule of the disc's equivalent diameter; a healthy section has neither."""
+    g = build_geometry(256, seed=1)
+    yy, xx = np.mgrid[0:g.ny, 0:g.nx].astype(float)
+    for w in (2, 3, 4, 6):
+        for angle in (0, 15, 30, 45, 60, 90, 120):
+            t = np.deg2rad(angle)
+            across = np.abs(-(yy - 128) * np.cos(t) + (xx - 128) * np.sin(t))
+            along = (yy - 128) * np.sin(t) + (xx - 128) * np.cos(t)
+            band = (across < w / 2) & (np.abs(along) < 90)
+            true_um = band.sum() / 180 * g.site_um          # area over length of the drawn band
+            got = septal_width_um(g, band)
+            assert 0.91 * true_um < got < 1.05 * true_um, (w, angle, got, true_um)
+    assert septal_width_um(g, (np.abs(yy - 128) < 1) & (np.abs(xx - 128) < 4)) is None   # too short to read
+    # a ring of scar 3 sites thick around a disc of radius 6 sites in the parenchyma
+    r_free = ndimage.distance_transform_edt(g.parenchyma)[40:-40, 40:-40]
+    cy, cx = np.argwhere(r_free == r_free.max())[0] + 40
+    assert r_free.max() >= 9
+    r = np.hypot(yy - cy, xx - cx)
+    disc, ring = r < 6, (r >= 6) & (r < 9)
+    expect = 2 * np.sqrt(np.count_nonzero(disc) / np.pi) * g.site_um / 1000
+    d = nodule_diameters_mm(g, ring)
+    assert d.shape == (1,) and abs(d[0] - expect) < 0.03 * expect, (d, expect)
+    collagen = np.where(ring, 100.0, 0.0)
+    m = measure_all(g, Snapshot(0.0, np.full((g.ny, g.nx), 1, np.uint8), collagen), {"C_stain": 25.0}, collagen)
+    assert m["nodules"] == 1 and m["nodule_diameter_mm"] == pytest.approx(d[0])
+    assert m["septa_width_um"] > 2 * g.site_um      # the ring itself read as a septum about 3 sites wide
+    zero = np.zeros((g.ny, g.nx))
+    healthy = measure_all(g, Snapshot(0.0, np.full((g.ny, g.nx), 1, np.uint8), zero), {"C_stain": 25.0}, zero)
+    assert healthy["septa_width_um"] is None and healthy["nodule_diameter_mm"] is None
+
+
 def test_zone3_progression_builds_central_bridges_and_micronodules():
     """The alcohol example (25 years of zone-3 injury, then abstinence) at 192 x 192: central veins are
     bridged to portal tracts and to each other, micronodules close, and the stage is F3-F4 by day 0
@@ -188,6 +224,8 @@ def test_zone3_progression_builds_central_bridges_and_micronodules():
     assert peak["vessels_bridged_fraction"] >= 0.5 and peak["nodules"] >= 2
     assert peak["stage"] >= 3
     assert late["CPA"] < peak["CPA"] - 0.5 and late["septa_fraction"] < peak["septa_fraction"]
+    assert late["septa_width_um"] < peak["septa_width_um"]
+    assert 0.1 < peak["nodule_diameter_mm"] < 1.8   # micronodules (< 3 mm)
 
 
 def test_septa_thin_after_cause_removal(hbv_run):
@@ -339,6 +377,9 @@ def test_cli_run_writes_pictures_gif_and_manifest(tmp_path):
     p = _cli("measure", str(out), "--json")
     assert p.returncode == 0, p.stderr[-2000:]
     assert json.loads(p.stdout) == [{k: m[k] for k in ("day", *again)} for m in reported]
+    p = _cli("measure", str(out))                       # the table fits 80 columns: nothing cut
+    assert p.returncode == 0 and "\u2026" not in p.stdout and "septal width" in p.stdout, p.stdout
+    assert all(f"{m['day']:g}" in p.stdout and f"{m['CPA']:.1f}" in p.stdout for m in reported)
     p = _cli("measure", str(out), "--day", "1", "--json")
     assert p.returncode == 2 and "no snapshot on day 1" in p.stderr and "Traceback" not in p.stderr
     # drawn again from the saved section: the run's Sirius-red picture, pixel for pixel; an H&E window

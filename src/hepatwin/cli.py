@@ -591,13 +591,19 @@ def tissue_measure(
         print(json.dumps(rows, indent=1, default=float))
         return
     thr = ds.attrs["C_stain"] if c_stain is None else c_stain
-    table = Table(title=f"{ds.attrs.get('scenario', '')}: saved sections, stain >= {thr:g} mg/g", caption=DISCLAIMER)
-    for col in ("day", "CPA %", "septa %", "vessels bridged %", "nodules", "nodule area %", "stage F"):
-        table.add_column(col, justify="right")
+    table = Table(title=f"{ds.attrs.get('scenario', '')}: saved sections, stain >= {thr:g} mg/g",
+                  caption="septa um: mean septal width; bridged: vessels bridged; nodule mm: median nodule diameter; "
+                  "F: stage\n" + DISCLAIMER)
+    for col in ("day", "CPA\n%", "septa\n%", "septa\num", "bridged\n%", "nodules", "nodule\narea %", "nodule\nmm", "F"):
+        table.add_column(col, justify="right", no_wrap=True)
+
+    def opt(x, fmt):
+        return "-" if x is None else format(x, fmt)
+
     for r in rows:
         table.add_row(f"{r['day']:g}", f"{r['CPA']:.1f}", f"{100 * r['septa_fraction']:.1f}",
-                      f"{100 * r['vessels_bridged_fraction']:.0f}", str(r["nodules"]),
-                      f"{100 * r['nodule_fraction']:.1f}", str(r["stage"]))
+                      opt(r["septa_width_um"], ".0f"), f"{100 * r['vessels_bridged_fraction']:.0f}", str(r["nodules"]),
+                      f"{100 * r['nodule_fraction']:.1f}", opt(r["nodule_diameter_mm"], ".2f"), str(r["stage"]))
     out_console.print(table)
 
 
