@@ -9,7 +9,7 @@ import numba
 import numpy as np
 import pytest
 
-from hepatwin.population import generate, load_population
+from hepatwin.population import ScreeningError, generate, load_population
 from hepatwin.scenario import ScenarioError
 
 POP = Path(__file__).resolve().parents[1] / "examples" / "populations" / "hbv_decompensated.toml"
@@ -79,3 +79,78 @@ def test_cli_population_generate(tmp_path):
     man = json.loads((tmp_path / "manifest.json").read_text())
     assert man["n_accepted"] == 40 and man["seed"] == 2024
     assert (tmp_path / "patients.parquet").stat().st_size > 0
+
+
+def _variant(tmp_path: Path, old: str, new: str, src: Path = POP) -> Path:
+    """A copy of a population file with one text replacement (which must occur)."""
+    text = src.read_text()
+    assert old in text
+    path = tmp_path / "pop.toml"
+    path.write_text(text.replace(old, new))
+    return path
+
+
+def test_unknown_target_is_refused_at_load_with_a_suggestion(tmp_path):
+    bad = _variant(tmp_path, "Alb = { dist", "Albx = { dist")
+    with pytest.raises(ScenarioError) as exc:
+        load_population(bad)
+    msg = str(exc.value)
+    for w in ("targets.Albx", "'Albx'", "did you mean 'Alb'", "meld", "age_years", "kp"):
+        assert w in msg, msg
+
+
+def test_unknown_criterion_variable_is_refused_at_load(tmp_path):
+    bad = _variant(tmp_path, 'variable = "ascites_grade"', 'variable = "ascites"')
+    with pytest.raises(ScenarioError, match=r"criteria\[2\]\.variable = 'ascites'.*did you mean 'ascites_grade'"):
+        load_population(bad)
+
+
+def test_cli_unknown_target_exits_2_without_traceback(tmp_path):
+    bad = _variant(tmp_path, "Alb = { dist", "Albx = { dist")
+    p = subprocess.run([sys.executable, "-m", "hepatwin.cli", "population", "generate", str(bad), "--n", "3",
+                        "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "error:" in p.stderr and "targets.Albx" in p.stderr
+
+
+@pytest.mark.parametrize("field, old, new, words", [
+    ("years", "low = 15, high = 40", "low = -15, high = 40", ["history.years", "low = -15", ">= 0"]),
+    ("years", 'dist = "uniform", low = 15, high = 40', 'dist = "normal", mean = 25, sd = 10',
+     ["history.years", "normal", "low >= 0"]),
+    ("years", 'dist = "uniform", low = 15, high = 40', 'dist = "fixed", value = -2', ["history.years", "-2"]),
+    ("injury_scale", "median = 1.6, sigma = 0.3, low = 0.5", "median = 1.6, sigma = 0.3, low = -0.5",
+     ["history.injury_scale", "low = -0.5"]),
+])
+def test_negative_history_is_refused_at_load(tmp_path, field, old, new, words):
+    with pytest.raises(ScenarioError) as exc:
+        load_population(_variant(tmp_path, old, new))
+    for w in words:
+        assert w in str(exc.value), exc.value
+
+
+def test_screening_that_accepts_nobody_is_an_error_naming_the_criterion(tmp_path):
+    cirrhosis = POP.parent / "cirrhosis_natural_history.toml"
+    cfg = load_population(_variant(tmp_path, 'op = ">="\nvalue = 4', 'op = ">="\nvalue = 40', cirrhosis))
+    with pytest.raises(ScreeningError) as exc:
+        generate(cfg, 1)
+    msg = str(exc.value)
+    for w in ("no candidate met the acceptance criteria", "20 candidates screened", "'cirrhosis (F4)'"):
+        assert w in msg, msg
+
+
+def test_cli_screening_that_accepts_nobody_writes_nothing(tmp_path):
+    # with [targets]: selection used to fail inside the density estimate with a message about `dataset`
+    bad = _variant(tmp_path, 'op = ">"\nvalue = 30', 'op = ">"\nvalue = 0')
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "manifest.json").write_text("{}")  # an earlier run in the folder must survive
+    p = subprocess.run([sys.executable, "-m", "hepatwin.cli", "population", "generate", str(bad), "--n", "1",
+                        "--out", str(out)], capture_output=True, text=True)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert "error: no candidate met the acceptance criteria" in p.stderr and "'MELD above 30'" in p.stderr
+    assert sorted(f.name for f in out.iterdir()) == ["manifest.json"]
+
+
+def test_too_few_accepted_to_select_to_targets_is_an_error(cfg):
+    with pytest.raises(ScreeningError, match=r"at least 10 accepted patients.*ask for at least 10 patients"):
+        generate(cfg, 3)

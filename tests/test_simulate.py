@@ -43,6 +43,7 @@ def test_dose_per_kg_equals_total_cells_times_weight(scenario_dict):
 
 
 def test_route_decides_where_cells_go(scenario_dict):
+    scenario_dict["simulation"].pop("output_step_days", None)   # output_days replace the step
     scenario_dict["simulation"]["output_days"] = [0, 1, 1.01, 2]
     scenario_dict["simulation"]["end_day"] = 20
     iv = simulate(parse_scenario(scenario_dict)).dataset
@@ -96,6 +97,7 @@ def test_cli_simulate_writes_every_output(tmp_path):
 
 
 def test_age_covariate_reduces_regenerative_capacity(scenario_dict):
+    scenario_dict["simulation"].pop("output_step_days", None)
     scenario_dict["simulation"].update(output_days=[0, 30], end_day=30)
     scenario_dict["patient"]["age_years"] = 50
     young = simulate(parse_scenario(scenario_dict)).dataset

@@ -404,6 +404,15 @@ def test_cli_run_writes_pictures_gif_and_manifest(tmp_path):
     assert b["n"] == 5 and b["section_CPA"] == reported[2]["CPA"] and sum(b["stage_counts"].values()) == 5
     p = _cli("biopsy", str(out), "--day", "169", "--length-mm", "5")
     assert p.returncode == 2 and "does not fit" in p.stderr and "Traceback" not in p.stderr
+    # non-finite numbers are refused, not read as the nearest day or an empty stain
+    for args, word in ((("biopsy", "--day", "169", "--length-mm", "inf"), "length_mm"),
+                       (("biopsy", "--day", "169", "--width-mm", "nan"), "width_mm"),
+                       (("measure", "--day", "nan"), "saved days"), (("render", "--day", "nan", "--out",
+                                                                       str(tmp_path / "n.png")), "saved days"),
+                       (("measure", "--c-stain", "inf"), "c_stain")):
+        p = _cli(args[0], str(out), *args[1:])
+        assert p.returncode == 2 and word in p.stderr and "Traceback" not in p.stderr, (args, p.stderr[-800:])
+    assert not (tmp_path / "n.png").exists()
 
 
 def test_snapshot_file_contents_and_refusals(tmp_path):

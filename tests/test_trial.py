@@ -77,6 +77,8 @@ def _toml(d: dict) -> str:
     ({"follow_up_days": 100}, ["last visit day 113", "follow_up_days 100"]),
     ({"population": "does/not/exist.toml"}, ["cannot read population file", "exist.toml"]),
     ({"inclusion": [{"name": "x", "variable": "albumin", "op": ">", "value": 1}]}, ["inclusion", "albumin"]),
+    ({"arm": [{"name": "c", "n": 1, "control": True}, {"name": "m", "n": 4, "regimen": [{"dose": 1e8, "days": [1]}]}]},
+     ["arm[0].n = 1", "at least 2 subjects"]),
 ])
 def test_protocol_errors_name_field_value_and_expectation(change, words):
     with pytest.raises(ScenarioError) as exc:
@@ -312,3 +314,26 @@ def test_example_protocols_validate():
         data = tomllib.loads(path.read_text())
         proto, pop = parse_protocol(data, str(path), path.parent)
         assert proto.n_total > 0 and pop.etiology == "HBV"
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ("Alb = { dist", "Albx = { dist", ["targets.Albx", "did you mean 'Alb'"]),
+    ("low = 15, high = 40", "low = -15, high = 40", ["history.years", "low = -15"]),
+])
+def test_population_problems_are_refused_when_the_protocol_is_loaded(tmp_path, old, new, words):
+    pop = tmp_path / "pop.toml"
+    pop.write_text(POP.read_text().replace(old, new))
+    with pytest.raises(ScenarioError) as exc:
+        parse_protocol(small_protocol(population=str(pop)), "p.toml")
+    for w in words:
+        assert w in str(exc.value), exc.value
+    # an inline population is checked the same way, located under `population`
+    inline = tomllib.loads(pop.read_text())
+    with pytest.raises(ScenarioError, match=r"population\." + words[0].replace(".", r"\.")):
+        parse_protocol(small_protocol(population=inline), "p.toml")
+
+
+def test_power_with_one_subject_per_arm_is_refused():
+    proto, pop = parse_protocol(small_protocol())
+    with pytest.raises(ValueError, match="at least 2 subjects"):
+        run_trial(proto, pop, n_per_arm=1)

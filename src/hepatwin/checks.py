@@ -47,6 +47,7 @@ def decompensated_hbv(msc_dose: float | None = None, end_day: float = 169.0, kno
         "simulation": {"end_day": end_day, "output_step_days": 1.0, "knockouts": list(knockouts)},
     }
     if output_days is not None:
+        del scen["simulation"]["output_step_days"]
         scen["simulation"]["output_days"] = list(output_days)
     if msc_dose:
         scen["regimen"] = [{"cell_source": "umbilical_cord", "dose": msc_dose, "dose_unit": "cells",

@@ -12,8 +12,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from . import DISCLAIMER, __version__
+from .io.atomic import check_out_dir, prepare_out_dir
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help=f"hepatwin {__version__}: liver disease and MSC therapy simulation. {DISCLAIMER}")
@@ -22,8 +24,13 @@ app.add_typer(model_app, name="model")
 export_app = typer.Typer(no_args_is_help=True, help="Export the model to other formats.")
 app.add_typer(export_app, name="export")
 
-out_console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
+# markup off: file names, scenario names and messages may hold [brackets] that must be shown as typed
+out_console = Console(soft_wrap=True, markup=False)
+err_console = Console(stderr=True, soft_wrap=True, markup=False)
+
+
+def _red(head: str, rest: str) -> Text:
+    return Text.assemble((head, "red"), rest)
 
 
 class UserError(Exception):
@@ -31,7 +38,7 @@ class UserError(Exception):
 
 
 def _progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+    return Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(), TimeElapsedColumn(),
                     console=err_console, transient=True)
 
 
@@ -75,9 +82,20 @@ def score(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Child-Pugh, MELD, MELD-Na, MELD 3.0 and ALBI from real lab values."""
-    from .clinical import all_scores
+    import numpy as np
+
+    from .clinical import all_scores, to_g_l_albumin, to_mg_dl_bilirubin, to_mg_dl_creatinine
+    from .clinical.ranges import check_lab_ranges
 
     try:
+        with np.errstate(over="ignore"):    # an absurd value is refused below, not warned about
+            canonical = {"bilirubin": to_mg_dl_bilirubin(bilirubin, bilirubin_unit),
+                         "albumin": to_g_l_albumin(albumin, albumin_unit),
+                         "creatinine": to_mg_dl_creatinine(creatinine, creatinine_unit), "inr": inr, "sodium": sodium}
+        check_lab_ranges(canonical, {"bilirubin": f"--bilirubin {bilirubin:g} {bilirubin_unit}",
+                                     "albumin": f"--albumin {albumin:g} {albumin_unit}",
+                                     "creatinine": f"--creatinine {creatinine:g} {creatinine_unit}",
+                                     "inr": f"--inr {inr:g}", "sodium": f"--sodium {sodium:g} mmol/L"})
         scores = all_scores(bilirubin, bilirubin_unit, albumin, albumin_unit, inr, creatinine, creatinine_unit,
                             sodium, ascites, encephalopathy, female=sex == Sex.female, dialysis=dialysis,
                             cholestatic=cholestatic)
@@ -114,12 +132,12 @@ def simulate(
     from .simulate import simulate as run
 
     scen = _load(scenario)
+    prepare_out_dir(out)
+    invalidate(out)
     with _progress() as progress:
         task = progress.add_task(f"simulating {scen.name}", total=3)
         result = run(scen, engine=(engine or Engine.scipy).value)
         progress.advance(task)
-        out.mkdir(parents=True, exist_ok=True)
-        invalidate(out)
         extra = {}
         if plots and result.ok:
             progress.update(task, description="plotting")
@@ -129,9 +147,10 @@ def simulate(
         save_result(result, out, extra)
         progress.advance(task)
     if not result.ok:
-        err_console.print(f"[red]solver failed[/red] ({result.status}): {result.message}; partial results in {out}")
+        err_console.print(_red("solver failed", f" ({result.status}): {result.message}; partial results in {out}"))
         raise typer.Exit(1)
-    out_console.print(f"wrote {out}/ (results.parquet, results.csv, results.nc, plots/, manifest.json) "
+    plotted = "plots/, " if extra else ""
+    out_console.print(f"wrote {out}/ (results.parquet, results.csv, results.nc, {plotted}manifest.json) "
                       f"in {sum(result.timings.values()):.2f} s")
 
 
@@ -143,6 +162,8 @@ def compare(
     engine: Annotated[Engine, typer.Option(help="scipy (reference) or numba (compiled BDF)")] = None,
 ) -> None:
     """Simulate scenarios side by side and write an HTML report (the demo)."""
+    import math
+
     from .io.manifest import invalidate, make_manifest, write_manifest
     from .io.results_store import save_result
     from .report.html import compare_report
@@ -151,14 +172,24 @@ def compare(
     try:
         visit_days = [float(d) for d in days.split(",") if d.strip()]
     except ValueError:
-        raise UserError(f"--days {days!r}: expected comma-separated numbers such as 0,29,57") from None
+        visit_days = []
+    if not visit_days or not all(math.isfinite(d) for d in visit_days):
+        raise UserError(f"--days {days!r}: expected comma-separated numbers such as 0,29,57")
+    if len(scenarios) < 2:
+        raise UserError(f"compare takes two or more scenario files; got {len(scenarios)} (use `hepatwin simulate` "
+                        "for one)")
+    stems = [p.stem for p in scenarios]
+    if len(set(stems)) < len(stems):   # each scenario's results go to OUT/<file name without .toml>
+        twice = sorted({x for x in stems if stems.count(x) > 1})
+        raise UserError(f"scenario files with the same name {twice} would write to the same folder under {out}; "
+                        "rename one")
     scens = [_load(p) for p in scenarios]
     for p, s in zip(scenarios, scens, strict=True):
         times = set(s.simulation.output_times())
         missing = [d for d in visit_days if d not in times]
         if missing:
             raise UserError(f"{p}: visit day(s) {missing} are not output times of the scenario")
-    out.mkdir(parents=True, exist_ok=True)
+    prepare_out_dir(out)
     invalidate(out)
     results = []
     with _progress() as progress:
@@ -178,7 +209,7 @@ def compare(
     failed = [r.scenario.name for r in results if not r.ok]
     out_console.print(f"report: {report.resolve()}")
     if failed:
-        err_console.print(f"[red]solver failed for[/red] {', '.join(failed)}")
+        err_console.print(_red("solver failed for", f" {', '.join(failed)}"))
         raise typer.Exit(1)
 
 
@@ -198,7 +229,8 @@ def model_lint(as_json: Annotated[bool, typer.Option("--json", help="print findi
     else:
         for f in findings:
             colour = "red" if f.severity == "error" else "yellow"
-            out_console.print(f"[{colour}]{f.severity}[/{colour}] {f.code:22s} {f.where}: {f.message}", highlight=False)
+            out_console.print(Text.assemble((f.severity, colour), f" {f.code:22s} {f.where}: {f.message}"),
+                              highlight=False)
         out_console.print(f"{len(errors)} error(s), {len(findings) - len(errors)} warning(s)")
     if errors:
         raise typer.Exit(1)
@@ -210,6 +242,7 @@ def model_docs(out: Annotated[Path, typer.Option("--out", help="output folder fo
     from .model import build_model
     from .spec.docs import write_docs
 
+    prepare_out_dir(out)
     paths = write_docs(build_model(), out)
     out_console.print(f"wrote {len(paths)} pages to {out}/ (start at index.md)")
 
@@ -245,6 +278,9 @@ def export_sbml_cmd(
     from .io.sbml import export_sbml, export_scenario
     from .model import build_model
 
+    if out.suffix.lower() == ".toml":   # the arguments swapped: do not write SBML over a scenario
+        raise UserError(f"{out}: the SBML file to write ends in .toml; the order is "
+                        "`hepatwin export sbml OUT.xml [SCENARIO.toml]`")
     report = export_scenario(_load(scenario)) if scenario else export_sbml(build_model())
     write_text(out, report.sbml)
     out_console.print(f"wrote {out}: libsbml consistency check {len(report.errors)} error(s), "
@@ -265,23 +301,23 @@ def population_generate(
     """Sample, burn in and screen virtual patients; select to target distributions if given."""
     from .io.atomic import atomic_path
     from .io.manifest import invalidate, make_manifest, write_manifest
-    from .population import generate, load_population
+    from .population import ScreeningError, generate, load_population
     from .scenario import ScenarioError
 
     try:
         cfg = load_population(config)
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
-    out.mkdir(parents=True, exist_ok=True)
-    invalidate(out)
+    prepare_out_dir(out)
     with _progress() as progress:
         task = progress.add_task("screening candidates", total=n)
         try:
             res = generate(cfg, n, chunk=chunk,
                            progress=lambda seen, acc: progress.update(task, completed=min(acc, n),
                                                                       description=f"screened {seen} candidates"))
-        except ValueError as exc:
+        except (ValueError, ScreeningError) as exc:
             raise UserError(str(exc)) from None
+    invalidate(out)  # only now: a failed screening leaves an earlier run in OUT as it was
     with atomic_path(out / "patients.parquet") as tmp:
         res.candidates.to_parquet(tmp, index=False)
     write_manifest(out, make_manifest(
@@ -305,28 +341,40 @@ def population_simulate(
     n: Annotated[int, typer.Option("--n", min=1, help="number of virtual patients (ids 0..n-1)")],
     out: Annotated[Path, typer.Option("--out", help="output folder (chunks/ and manifest.json)")],
     regimen: Annotated[Path | None, typer.Option(help="scenario TOML whose \\[\\[regimen]] entries are given")] = None,
-    end_day: Annotated[float, typer.Option(min=1)] = 730.0,
-    step_days: Annotated[float, typer.Option(min=0.01, help="output grid (days)")] = 7.0,
+    # no min= on the day options: it would let inf through and call nan "not >= 1"; checked below
+    end_day: Annotated[float, typer.Option(help="last simulated day (>= 1)")] = 730.0,
+    step_days: Annotated[float, typer.Option(help="output grid (days, >= 0.01)")] = 7.0,
     chunk: Annotated[int, typer.Option(min=1, help="patients per chunk file")] = 5000,
     float32: Annotated[bool, typer.Option(help="store outputs as float32")] = False,
 ) -> None:
     """Simulate a large population chunk by chunk to disk; rerun the same command to resume."""
-    from .io.manifest import invalidate, make_manifest, write_manifest
+    import math
+
+    from .io.manifest import make_manifest, write_manifest
     from .population import load_population
-    from .population.large import run_chunks
+    from .population.large import MAX_OUTPUT_TIMES, ResumeError, run_chunks
     from .scenario import ScenarioError
 
+    for flag, value, low in (("--end-day", end_day, 1.0), ("--step-days", step_days, 0.01)):
+        if not (math.isfinite(value) and value >= low):
+            raise UserError(f"{flag} {value}: expected a finite number of days >= {low:g}")
+    if end_day / step_days >= MAX_OUTPUT_TIMES:
+        raise UserError(f"--end-day {end_day:g} with --step-days {step_days:g} gives more than {MAX_OUTPUT_TIMES:,} "
+                        "output times per patient; use a larger --step-days")
     try:
         cfg = load_population(config)
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
     regimens = _load(regimen).regimen if regimen else []
-    out.mkdir(parents=True, exist_ok=True)
-    invalidate(out)
+    prepare_out_dir(out)
+    # run_chunks removes the old manifest only after checking that OUT holds this run (or nothing)
     with _progress() as progress:
         task = progress.add_task("simulating", total=n)
-        summary = run_chunks(cfg, n, regimens, out, end_day=end_day, step_days=step_days, chunk=chunk,
-                             float32=float32, progress=lambda done: progress.update(task, completed=done))
+        try:
+            summary = run_chunks(cfg, n, regimens, out, end_day=end_day, step_days=step_days, chunk=chunk,
+                                 float32=float32, progress=lambda done: progress.update(task, completed=done))
+        except ResumeError as exc:
+            raise UserError(str(exc)) from None
     write_manifest(out, make_manifest("population_run", config=cfg.model_dump(mode="json"), seed=cfg.seed,
                                       regimens=[r.model_dump(mode="json") for r in regimens], **summary))
     out_console.print(f"{n} patients in {summary['chunks']} chunks ({summary['chunks_skipped']} already on disk), "
@@ -358,6 +406,7 @@ def trial_run(
     from .trial.outputs import write_trial
 
     proto, pop = _load_protocol(protocol)
+    check_out_dir(out)
     with _progress() as progress:
         task = progress.add_task("screening", total=proto.n_total)
 
@@ -395,6 +444,8 @@ def trial_power(
 
     proto, pop = _load_protocol(protocol)
     sizes = n_per_arm or [8, 16, 32, 64]
+    if out is not None:
+        check_out_dir(out)
     with _progress() as progress:
         task = progress.add_task("replicate trials", total=len(sizes))
 
@@ -410,7 +461,7 @@ def trial_power(
         from .io.atomic import atomic_path
         from .io.manifest import invalidate, make_manifest, write_manifest
 
-        out.mkdir(parents=True, exist_ok=True)
+        prepare_out_dir(out)
         invalidate(out)
         for name, df in (("power.csv", summary), ("replicate_tests.csv", tests)):
             with atomic_path(out / name) as tmp:
@@ -444,6 +495,8 @@ def validate(
     from .calibrate import FITTED
     from .calibrate import validate as run_validation
 
+    if out is not None:
+        check_out_dir(out)
     with _progress() as progress:
         task = progress.add_task("validation", total=3)
         try:
@@ -457,7 +510,7 @@ def validate(
         from .io.atomic import atomic_path, write_text
         from .io.manifest import invalidate, make_manifest, write_manifest
 
-        out.mkdir(parents=True, exist_ok=True)
+        prepare_out_dir(out)
         invalidate(out)
         records = [r.as_dict() | {"finding": r.finding, "fitted": FITTED.get(r.id, "")} for r in rows]
         write_text(out / "validation.json", json.dumps(records, indent=2) + "\n")
@@ -545,16 +598,19 @@ def tissue_run(
     seed: Annotated[int | None, typer.Option(help="random seed (default 0, or \\[tissue].seed)")] = None,
 ) -> None:
     """Run the lobule model driven by the patient scenario; write PNG snapshots, a GIF time-lapse, manifest."""
-    from .scenario import ScenarioError
+    from pydantic import ValidationError
+
+    from .scenario import ScenarioError, format_validation_error
     from .tissue.rules import RuleError
     from .tissue.run import load_tissue_run, run_tissue
 
     try:
         scen, cfg, path = load_tissue_run(scenario)
         upd = {k: v for k, v in (("size", size), ("seed", seed)) if v is not None}
-        if upd.get("size", 16) < 16 or upd.get("seed", 0) < 0:
-            raise UserError(f"--size must be >= 16 and --seed >= 0 (got size={size}, seed={seed})")
-        cfg = cfg.model_copy(update=upd)
+        try:   # the command-line values pass the same checks as the [tissue] table's
+            cfg = type(cfg).model_validate(cfg.model_dump() | upd)
+        except ValidationError as err:
+            raise UserError(format_validation_error(err, "command line").replace("\n  ", "\n  --")) from None
         with _progress() as progress:
             task = progress.add_task(f"tissue {scen.name} ({cfg.size}x{cfg.nx or cfg.size} sites)", total=1000)
             manifest = run_tissue(scen, cfg, out, source=str(path), progress=lambda t, t0, t1: progress.update(
@@ -683,10 +739,21 @@ def _parse_region(text: str) -> tuple[slice, slice]:
 
 def main() -> None:
     """Console entry point: user mistakes end in a message and exit code 2, never a traceback."""
+    import warnings
+
+    from .scenario import ScenarioError
+
+    # a warning is for the user: its message, not the source line that raised it
+    warnings.formatwarning = lambda message, category, *args, **kwargs: f"warning: {message}\n"
     try:
         app()
-    except UserError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+    except (UserError, ScenarioError) as exc:
+        err_console.print(_red("error:", f" {exc}"), highlight=False)
+        sys.exit(2)
+    except OSError as exc:
+        # a path that cannot be read or written (read-only, a folder where a file is meant, a full disk)
+        where = f" {exc.filename}:" if exc.filename else ""
+        err_console.print(_red("error:", f"{where} {exc.strerror or exc}"), highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("interrupted; completed files are intact, incomplete ones were not written")

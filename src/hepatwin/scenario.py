@@ -19,6 +19,9 @@ from .model import CELL_SOURCES, ETIOLOGIES, ROUTES, build_model
 
 THERAPIES = sorted({t for _, _, t, _ in ETIOLOGIES.values()})
 DOSE_UNITS = ("cells", "cells/kg")
+# assumed: about ten times the largest per-infusion MSC doses of clinical trials (~1e9 cells, ~1e7 cells/kg);
+# a larger dose is taken as a typing error in the exponent
+MAX_DOSE = {"cells": 1e10, "cells/kg": 1.5e8}
 SOLVER_METHODS = ("LSODA", "BDF", "Radau")
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -96,6 +99,14 @@ class Regimen(_Strict):
             raise ValueError(f"dose unit {v!r} is not supported; expected one of {', '.join(DOSE_UNITS)}")
         return v
 
+    @model_validator(mode="after")
+    def _plausible_dose(self) -> Regimen:
+        top = MAX_DOSE[self.dose_unit]
+        if self.dose > top:
+            raise ValueError(f"dose {self.dose:g} {self.dose_unit} per infusion is above the plausible {top:g} "
+                             f"{self.dose_unit}; check the exponent")
+        return self
+
     @field_validator("days")
     @classmethod
     def _days(cls, v: list[float]) -> list[float]:
@@ -144,6 +155,8 @@ class Simulation(_Strict):
 
     @model_validator(mode="after")
     def _fits(self) -> Simulation:
+        if self.output_days is not None and "output_step_days" in self.model_fields_set:
+            raise ValueError("give output_days or output_step_days, not both")
         if self.output_days is not None and self.output_days[-1] > self.end_day:
             raise ValueError(f"output day {self.output_days[-1]} is after end_day {self.end_day}")
         return self
@@ -194,6 +207,8 @@ class Scenario(_Strict):
                 raise ValueError(f"therapy[{i}].start_day {t.start_day} is before baseline but no history is given")
             if self.patient.history is not None and t.start_day < -self.patient.history.years * 365.25:
                 raise ValueError(f"therapy[{i}].start_day {t.start_day} is before the disease history starts")
+            if t.start_day > self.simulation.end_day:
+                raise ValueError(f"therapy[{i}].start_day {t.start_day} is after end_day {self.simulation.end_day}")
         sources = {r.cell_source for r in self.regimen}
         if len(sources) > 1:
             raise ValueError(f"regimens mix cell sources {sorted(sources)}; one source per scenario is supported")
@@ -249,6 +264,9 @@ def read_toml(path: str | Path, what: str) -> dict:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"cannot read {what} {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"cannot read {what} {path}: byte {exc.start} is not UTF-8 ({exc.reason}); TOML files "
+                            "must be saved as UTF-8") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

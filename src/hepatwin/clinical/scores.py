@@ -127,6 +127,9 @@ def _grade_points(
             missing = np.asarray(np.equal(arr, None), dtype=bool)
             if np.any(missing):
                 raise ValueError(f"{name}: unknown value None; expected {expected}")
+        negative = np.char.startswith(np.char.strip(arr.astype(str)), "-")   # "-1" is not grade 1
+        if np.any(negative):
+            raise ValueError(f"{name}: unknown value {first_bad(arr, negative)!r}; expected {expected}")
         norm = _normalise_labels(arr)
         uniq, inverse = np.unique(norm, return_inverse=True)
         unknown = [u for u in uniq.tolist() if u not in labels]

@@ -3,17 +3,22 @@ acceptance criteria and optional target baseline distributions."""
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from scipy import stats
 
 from ..model import ETIOLOGIES, build_model
+from ..results import SCORES
 from ..scenario import ScenarioError, Therapy, format_validation_error, read_toml
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
+#: sampled per candidate whatever the file says (covariates default to fixed values)
+SAMPLED = ("years", "injury_scale", "age_years", "weight_kg")
 
 
 class _Strict(BaseModel):
@@ -125,8 +130,26 @@ class Correlation(_Strict):
 
 
 class History(_Strict):
+    """Disease duration (years) and injury intensity before baseline; neither can be negative."""
+
     years: Dist
     injury_scale: Dist
+
+    @field_validator("years", "injury_scale")
+    @classmethod
+    def _non_negative(cls, v: Dist) -> Dist:
+        # a negative duration would start the history after baseline (engine error much later)
+        if v.dist == "fixed":
+            if v.value < 0:
+                raise ValueError(f"value = {v.value} is negative; expected a value >= 0")
+        elif v.dist == "uniform" or v.low is not None:
+            if v.low < 0:
+                raise ValueError(f"low = {v.low} is negative; expected low >= 0")
+        elif v.dist == "normal":
+            # an untruncated normal reaches below zero for some patients however large its mean
+            raise ValueError("a normal distribution here needs low >= 0 (values cannot be negative); "
+                             "add e.g. low = 0")
+        return v
 
 
 class PopulationConfig(_Strict):
@@ -174,6 +197,46 @@ class PopulationConfig(_Strict):
             if t.kind != therapy:
                 raise ValueError(f"therapy[{i}].kind {t.kind!r} does not treat {self.etiology}; expected {therapy!r}")
         return self
+
+    def variables(self) -> tuple[list[str], list[str]]:
+        """Numeric variables of a candidate that criteria and targets can use: (baseline, sampled)."""
+        spec = build_model()
+        baseline = [*spec.states, *spec.derived, *(s for s in SCORES if s != "child_pugh_class")]
+        return baseline, [*SAMPLED, *self.parameters]
+
+    @model_validator(mode="after")
+    def _known_variables(self) -> PopulationConfig:
+        # checked here, not when screening starts: `population generate` used to end in a KeyError and
+        # `trial run` ignored the targets, so a typo went unnoticed
+        baseline, sampled = self.variables()
+        known = set(baseline) | set(sampled)
+        expected = (f"expected a baseline state, observable or score ({', '.join(baseline)}) or a sampled "
+                    f"variable ({', '.join(sampled)})")
+        problems = []
+        for i, c in enumerate(self.criteria):
+            if c.variable not in known:
+                problems.append((("criteria", i, "variable"), c.variable,
+                                 f"unknown variable{_did_you_mean(c.variable, known)}; {expected}"))
+        for name, d in self.targets.items():
+            if name not in known:
+                problems.append((("targets", name), name, f"unknown target variable{_did_you_mean(name, known)}; "
+                                                          f"{expected}"))
+            elif d.dist == "fixed" or (d.dist == "normal" and d.mean is None) or (
+                    d.dist == "lognormal" and d.median is None):
+                problems.append((("targets", name), d.model_dump(exclude_none=True),
+                                 f"a target needs a normal (mean, sd), lognormal (median, sigma) or uniform "
+                                 f"(low, high) distribution; got {d.dist} {d.model_dump(exclude_none=True)}"))
+        if problems:
+            # one error per offending entry, located at the entry (e.g. targets.Albx), not at the top level
+            raise ValidationError.from_exception_data(type(self).__name__, [
+                InitErrorDetails(type=PydanticCustomError("value_error", msg), loc=loc, input=value)
+                for loc, value, msg in problems])
+        return self
+
+
+def _did_you_mean(name: str, options) -> str:
+    near = difflib.get_close_matches(name, sorted(options), n=1)
+    return f" (did you mean {near[0]!r}?)" if near else ""
 
 
 def load_population(path: str | Path) -> PopulationConfig:

@@ -23,6 +23,12 @@ from ..results import SCORES
 from .config import PopulationConfig
 
 YEAR = 365.25
+#: fewest selected patients a scaling factor must give for selection to targets to count
+MIN_SELECTED = 10
+
+
+class ScreeningError(RuntimeError):
+    """Screening gave no usable population (no candidate accepted, too few to select); meant for the user."""
 
 
 @dataclass
@@ -164,6 +170,10 @@ def generate(cfg: PopulationConfig, n: int, chunk: int = 2000, progress=None) ->
         if progress is not None:
             progress(next_id, n_acc)
     cand = pd.concat(frames, ignore_index=True)
+    if n_acc == 0:
+        raise ScreeningError(f"no candidate met the acceptance criteria: {len(cand)} candidates screened (the limit, "
+                             f"max_candidates_per_patient = {cfg.max_candidates_per_patient} for each of the {n} "
+                             f"patients asked for), 0 accepted{_most_rejected(cand)}; relax the criteria")
     # keep exactly the first n accepted (by id), so results do not depend on the chunk size
     acc_idx = np.flatnonzero(cand["accepted"].to_numpy())
     if acc_idx.size > n:
@@ -175,35 +185,55 @@ def generate(cfg: PopulationConfig, n: int, chunk: int = 2000, progress=None) ->
     result = PopulationResult(cand, float(cand["accepted"].mean()), rejections)
     cand["selected"] = cand["accepted"]
     if cfg.targets:
-        _select(cfg, result)
+        _select(cfg, result, n)
     result.timings["total_s"] = time.perf_counter() - t0
     return result
 
 
-def _select(cfg: PopulationConfig, result: PopulationResult) -> None:
+def _most_rejected(cand: pd.DataFrame) -> str:
+    """', most rejected by <criterion> (k of n)' from the first failed check of each candidate."""
+    counts = cand["rejected_by"].astype(str).value_counts()
+    counts = counts[counts.index != ""]
+    if counts.empty:
+        return ""
+    return f"; most were rejected by {counts.index[0]!r} ({int(counts.iloc[0])} of {len(cand)})"
+
+
+def _select(cfg: PopulationConfig, result: PopulationResult, n: int) -> None:
     cand = result.candidates
     acc = cand["accepted"].to_numpy()
     names = sorted(cfg.targets)
     X = cand.loc[acc, names].to_numpy(dtype=float)
+    if len(X) < MIN_SELECTED:
+        fix = f"ask for at least {MIN_SELECTED} patients" if n < MIN_SELECTED else "relax the criteria"
+        raise ScreeningError(f"selection to [targets] needs at least {MIN_SELECTED} accepted patients; {len(X)} of "
+                             f"{len(cand)} candidates screened were accepted ({n} asked for); {fix}")
     target = np.ones(len(X))
     for j, name in enumerate(names):
         target *= cfg.targets[name].frozen().pdf(X[:, j])
-    kde = stats.gaussian_kde(X.T)
+    try:
+        kde = stats.gaussian_kde(X.T)
+    except np.linalg.LinAlgError:
+        # e.g. a target on a variable that is the same for every accepted patient
+        raise ScreeningError(f"selection to [targets] ({', '.join(names)}): the accepted patients do not vary "
+                             f"in every target variable, so their density cannot be estimated; drop the "
+                             f"target of a fixed variable") from None
     ratio = target / np.maximum(kde(X.T), 1e-300)
     ratio /= ratio.max()
     u = cand.loc[acc, "u_select"].to_numpy()
     best = (-1.0, None, None)
     for sf in np.logspace(0, 3, 31):
         chosen = u < np.minimum(1.0, sf * ratio)
-        if chosen.sum() < 10:
+        if chosen.sum() < MIN_SELECTED:
             continue
         pvals = [stats.kstest(X[chosen, j], cfg.targets[n].frozen().cdf).pvalue for j, n in enumerate(names)]
         score = float(np.mean(pvals))
         if score > best[0]:
             best = (score, sf, chosen)
     if best[1] is None:
-        cand["selected"] = False
-        return
+        raise ScreeningError(f"selection to [targets] ({', '.join(names)}) chose fewer than {MIN_SELECTED} of the "
+                             f"{len(X)} accepted patients at every scaling factor; the targets are far from the "
+                             f"accepted population, or more patients are needed")
     sel = np.zeros(len(cand), dtype=bool)
     sel[np.flatnonzero(acc)[best[2]]] = True
     cand["selected"] = sel

@@ -4,43 +4,134 @@ Each chunk of candidate ids is sampled (per-patient seeds), simulated from the s
 disease history through treatment with the numba engine, and written atomically as
 `chunks/chunk_NNNNN.parquet` (long format: patient_id, day, variables; float32 optional).
 A chunk file exists only if it is complete, so an interrupted run resumes by skipping the
-chunks already on disk and produces identical files.
+chunks already on disk and produces identical files. Everything that decides a chunk's contents is
+stored in `run_settings.json` when a folder is first used; a rerun with different settings is
+refused (ResumeError) instead of mixing chunks of two runs.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .. import __version__
 from ..engine.batched import STATUS_NAMES, compile_batched, solve_batch
 from ..engine.codegen import compile_model
-from ..io.atomic import atomic_path
+from ..io.atomic import atomic_path, write_text
+from ..io.manifest import invalidate
 from ..model import build_model
 from ..simulate import regimen_events, therapy_events
 from .config import PopulationConfig
 from .generate import patient_parameters, sample
 
 DEFAULT_VARIABLES = ("Alb", "PTA", "INR", "Bil", "Cr", "Na", "CPA", "HVPG", "Asc", "H", "IL8", "survival")
+RUN_SETTINGS = "run_settings.json"
+#: most output times per patient (a chunk holds patients x states x times numbers in memory)
+MAX_OUTPUT_TIMES = 100_000
+
+
+class ResumeError(ValueError):
+    """The output folder holds chunks of a different run; the message is meant for the user."""
+
+
+def run_settings(cfg: PopulationConfig, n: int, regimens: list, end_day: float, step_days: float, chunk: int,
+                 float32: bool, variables: tuple[str, ...]) -> dict:
+    """Everything that decides the contents of the chunk files, as stored in `run_settings.json`."""
+    spec = build_model()
+    # default parameter values change with `hepatwin calibrate --write`, without a new version
+    params = hashlib.sha256(json.dumps(spec.default_values(), sort_keys=True).encode()).hexdigest()
+    settings = {"population": cfg.model_dump(mode="json"), "seed": cfg.seed, "n": int(n), "chunk": int(chunk),
+                "end_day": float(end_day), "step_days": float(step_days),
+                "regimens": [r.model_dump(mode="json") for r in regimens], "float32": bool(float32),
+                "variables": list(variables), "hepatwin_version": __version__, "model_parameters_sha256": params}
+    return json.loads(json.dumps(settings))  # the form it has after a round trip through the file
+
+
+def _short(value) -> str:
+    text = json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _diff(a, b, path: str):
+    """(path, old, new) of every differing leaf, descending into dicts and equally long lists."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in dict.fromkeys([*b, *a]):
+            yield from _diff(a.get(k), b.get(k), f"{path}.{k}" if path else str(k))
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            yield from _diff(x, y, f"{path}[{i}]")
+    elif a != b:
+        yield path, a, b
+
+
+def _differences(old: dict, new: dict, most: int = 6) -> list[str]:
+    """'<setting> was <old>, now <new>' for the settings that differ (the population config by field)."""
+    # the seed is reported once, as its own setting; the run's own settings before the config's fields
+    found = sorted((d for d in _diff(old, new, "") if d[0] != "population.seed"),
+                   key=lambda d: d[0].startswith("population."))
+    lines = [f"{path.replace('population.', 'population config ', 1)} was {_short(a)}, now {_short(b)}"
+             for path, a, b in found[:most]]
+    if len(found) > most:
+        lines.append(f"and {len(found) - most} more difference(s)")
+    return lines
+
+
+def _claim_folder(out_dir: Path, settings: dict) -> None:
+    """Record the run's settings in a new folder, or check that a folder being resumed has the same ones."""
+    path = out_dir / RUN_SETTINGS
+    advice = "use a new --out folder (or the original settings to resume that run)"
+    has_chunks = any((out_dir / "chunks").glob("chunk_*.parquet"))
+    if path.exists() and has_chunks:  # without chunks there is nothing to mix: start afresh
+        try:
+            old = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ResumeError(f"{path} cannot be read ({exc}), so the chunks in {out_dir} cannot be matched to "
+                              f"this run; {advice}") from None
+        diffs = _differences(old, settings)
+        if diffs:
+            raise ResumeError(f"{out_dir} holds chunks of a different run, and resuming would mix the two: "
+                              f"{'; '.join(diffs)}. To start this run, {advice}")
+        return
+    if has_chunks:
+        raise ResumeError(f"{out_dir}/chunks holds chunk files but {out_dir} has no {RUN_SETTINGS}, so it cannot "
+                          f"be checked that they belong to this run; {advice}")
+    write_text(path, json.dumps(settings, indent=2, sort_keys=True) + "\n")
 
 
 def run_chunks(cfg: PopulationConfig, n: int, regimens: list, out_dir: str | Path, end_day: float = 730.0,
                step_days: float = 7.0, chunk: int = 5000, float32: bool = False,
                variables: tuple[str, ...] = DEFAULT_VARIABLES, progress=None) -> dict:
-    """Simulate `n` virtual patients (ids 0..n-1) in chunks; returns a summary."""
+    """Simulate `n` virtual patients (ids 0..n-1) in chunks; returns a summary.
+
+    A folder already holding chunks is resumed only if it was started with the same settings
+    (ResumeError otherwise, before anything in it changes).
+    """
+    for name, value in (("end_day", end_day), ("step_days", step_days)):
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} = {value}: expected a finite number of days > 0")
+    if end_day / step_days >= MAX_OUTPUT_TIMES:
+        raise ValueError(f"end_day = {end_day:g} with step_days = {step_days:g} gives more than "
+                         f"{MAX_OUTPUT_TIMES:,} output times per patient; use a larger step")
     spec = build_model()
     model = compile_model(spec)
-    bm = compile_batched(spec)
-    out = Path(out_dir) / "chunks"
-    out.mkdir(parents=True, exist_ok=True)
-    t_out = np.arange(0.0, end_day + 1e-9, step_days)
     derived_idx = {name: i for i, name in enumerate(model.derived_names)}
     state_idx = {name: i for i, name in enumerate(model.state_names)}
     for v in variables:
         if v not in derived_idx and v not in state_idx:
             raise ValueError(f"unknown output variable {v!r}")
+    out_dir = Path(out_dir)
+    _claim_folder(out_dir, run_settings(cfg, n, regimens, end_day, step_days, chunk, float32, variables))
+    invalidate(out_dir)  # after the check: a refused rerun leaves the other run's manifest in place
+    out = out_dir / "chunks"
+    out.mkdir(parents=True, exist_ok=True)
+    bm = compile_batched(spec)
+    t_out = np.arange(0.0, end_day + 1e-9, step_days)
     t0 = time.perf_counter()
     done = skipped = failed = 0
     for k, start in enumerate(range(0, n, chunk)):

@@ -36,6 +36,9 @@ def crop_geometry(geom: Geometry, ys: slice, xs: slice) -> Geometry:
 def core_windows(geom: Geometry, length_mm: float, width_mm: float, n: int, seed: int = 0
                  ) -> list[tuple[slice, slice, str]]:
     """`n` random core positions (rows, columns, orientation) that fit in the field."""
+    for name, v in (("length_mm", length_mm), ("width_mm", width_mm)):
+        if not (np.isfinite(v) and v > 0):
+            raise ValueError(f"core {name} = {v}; expected a positive number of millimetres")
     length = round(length_mm * 1000.0 / geom.site_um)
     width = round(width_mm * 1000.0 / geom.site_um)
     if length < 1 or width < 1:

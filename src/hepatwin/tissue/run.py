@@ -62,6 +62,8 @@ class TissueConfig(BaseModel):
 def load_tissue_run(path: str | Path) -> tuple[Scenario, TissueConfig, Path]:
     """Read a tissue-run TOML; raise ScenarioError with a readable message on any problem."""
     path = Path(path)
+    if path.is_dir():
+        raise ScenarioError(f"{path} is a folder; expected a scenario TOML file")
     if not path.is_file():
         raise ScenarioError(f"scenario file {path} does not exist")
     data = read_toml(path, "scenario file")
@@ -104,7 +106,7 @@ def timelapse_days(t0: float, t_end: float, frames: int) -> list[float]:
 def run_tissue(scenario: Scenario, cfg: TissueConfig, out: str | Path, *,
                progress: Callable[[float, float, float], None] | None = None, source: str = "") -> dict:
     """Run the tissue model driven by the patient scenario; write PNGs, a GIF, time series and manifest."""
-    from ..io.atomic import write_text
+    from ..io.atomic import prepare_out_dir, write_text
     from ..io.manifest import invalidate, make_manifest, write_manifest
     from .coupling import drivers_from_scenario
     from .engine import new_tissue
@@ -113,21 +115,21 @@ def run_tissue(scenario: Scenario, cfg: TissueConfig, out: str | Path, *,
     from .rules import load_rules
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    invalidate(out)
     timings: dict[str, float] = {}
+    rules = load_rules(cfg.rules)       # input mistakes are found before anything is written
     t0 = time.perf_counter()
     drivers = drivers_from_scenario(scenario)
     timings["patient_s"] = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    tissue = new_tissue(drivers, cfg.size, nx=cfg.nx, seed=cfg.seed, params=cfg.parameters,
-                        rules=load_rules(cfg.rules))
-    timings["setup_s"] = time.perf_counter() - t1
     t_start, t_end = drivers.t_start, drivers.t_end
     snaps = cfg.snapshot_days if cfg.snapshot_days is not None else default_snapshot_days(t_start, t_end)
     bad = [d for d in snaps if not t_start - 1e-9 <= d <= t_end + 1e-9]
     if bad:
         raise ScenarioError(f"snapshot day(s) {bad} are outside the run [{t_start:g}, {t_end:g}]")
+    t1 = time.perf_counter()
+    tissue = new_tissue(drivers, cfg.size, nx=cfg.nx, seed=cfg.seed, params=cfg.parameters, rules=rules)
+    timings["setup_s"] = time.perf_counter() - t1
+    prepare_out_dir(out)
+    invalidate(out)
     frame_days = timelapse_days(t_start, t_end, cfg.frames)
     all_days = sorted(set([round(d, 6) for d in snaps] + [round(d, 6) for d in frame_days]))
     res = tissue.run(dt=cfg.dt_days, dt_history=cfg.history_dt_days, snapshot_days=all_days,

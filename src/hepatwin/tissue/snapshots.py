@@ -102,7 +102,12 @@ def load_snapshots(path: str | Path) -> xr.Dataset:
         path = path / "snapshots" / "state.nc"
     if not path.is_file():
         raise FileNotFoundError(f"snapshot file {path} does not exist")
-    with xr.open_dataset(path, engine="netcdf4") as ds:
+    try:
+        opened = xr.open_dataset(path, engine="netcdf4")
+    except OSError as exc:
+        raise ValueError(f"{path} is not a hepatwin tissue snapshot file (snapshots/state.nc, NetCDF-4): "
+                         f"{exc.strerror or exc}") from None
+    with opened as ds:
         if ds.attrs.get("format") != FORMAT:
             raise ValueError(f"{path} is not a hepatwin tissue snapshot file (format attribute "
                              f"{ds.attrs.get('format')!r}, expected {FORMAT!r})")
@@ -134,7 +139,7 @@ def measure_snapshot(ds: xr.Dataset, day: float, *, c_stain: float | None = None
 def stain_threshold(ds: xr.Dataset, c_stain: float | None = None) -> dict[str, float]:
     """The measures' stain parameter: the saved threshold, or `c_stain` (mg/g, refused unless positive)."""
     thr = float(ds.attrs["C_stain"]) if c_stain is None else float(c_stain)
-    if not thr > 0:
+    if not (np.isfinite(thr) and thr > 0):
         raise ValueError(f"stain threshold c_stain = {c_stain} mg/g; expected a positive number")
     return {"C_stain": thr}
 
@@ -176,6 +181,8 @@ def cell_bytes(ds: xr.Dataset, k: int) -> np.ndarray:
 def day_index(ds: xr.Dataset, day: float) -> int:
     """Index of the saved day `day` (refused with the saved days listed if there is none)."""
     days = ds["day"].values
+    if not np.isfinite(day):
+        raise ValueError(f"day {day}; expected one of the saved days: {', '.join(f'{d:g}' for d in days)}")
     k = int(np.argmin(np.abs(days - day)))
     if abs(float(days[k]) - day) > 1e-6:
         raise ValueError(f"no snapshot on day {day:g}; saved days: {', '.join(f'{d:g}' for d in days)}")

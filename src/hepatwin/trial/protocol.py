@@ -26,6 +26,8 @@ TTE_EVENTS = ("death", "decompensation", "transplant", "death_or_transplant")
 #: variables observed at visits with assay noise (LB domain), and the scores computed from them
 LAB_VARIABLES = ("Alb", "PTA", "INR", "Bil", "Cr", "Na", "IL8", "IL6", "TNF", "IL10", "Asc", "HVPG", "CPA")
 SCORE_VARIABLES = ("meld", "meld_na", "meld_3", "child_pugh_points", "albi")
+#: fewest subjects per arm: means, intervals and tests need two
+MIN_PER_ARM = 2
 
 
 class _Strict(BaseModel):
@@ -55,9 +57,17 @@ class Arm(_Strict):
     """One arm: `n` subjects; either a control arm (background therapy only) or MSC regimens."""
 
     name: str = Field(min_length=1)
-    n: Annotated[int, Field(ge=1, le=1_000_000)]
+    n: Annotated[int, Field(le=1_000_000)]
     control: bool = False
     regimen: list[Regimen] = Field(default_factory=list)
+
+    @field_validator("n")
+    @classmethod
+    def _at_least_two(cls, v: int) -> int:
+        if v < MIN_PER_ARM:
+            # with one subject an arm has no spread: every interval, test and p-value would be nan
+            raise ValueError(f"an arm needs at least {MIN_PER_ARM} subjects for its statistics; got {v}")
+        return v
 
     @model_validator(mode="after")
     def _regimen(self) -> Arm:

@@ -26,7 +26,7 @@ from ..model import CELL_SOURCES, build_model
 from ..population.config import PopulationConfig
 from ..population.generate import generate, patient_parameters
 from ..simulate import regimen_events
-from .protocol import LAB_VARIABLES, SCORE_VARIABLES, Protocol
+from .protocol import LAB_VARIABLES, MIN_PER_ARM, SCORE_VARIABLES, Protocol
 
 YEAR = 365.25
 #: subjects one run keeps in memory (about 45 kB each, measured: 72,000 subjects peaked at 3.3 GB)
@@ -82,6 +82,8 @@ def run_trial(protocol: Protocol, population: PopulationConfig, *, seed: int | N
     for name in parameters or {}:
         if name not in known:
             raise ValueError(f"unknown parameter {name!r} in parameter overrides")
+    if n_per_arm is not None and n_per_arm < MIN_PER_ARM:
+        raise ValueError(f"n_per_arm = {n_per_arm}: an arm needs at least {MIN_PER_ARM} subjects for its statistics")
     sizes = [a.n if n_per_arm is None else n_per_arm for a in protocol.arm]
     n_total = sum(sizes)
     if n_total * replicates > MAX_SUBJECTS:
