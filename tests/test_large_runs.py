@@ -125,6 +125,9 @@ def test_cli_resume_of_a_different_population_exits_2(tmp_path):
     (["--end-day", "nan"], ["--end-day nan", "finite"]),
     (["--step-days", "nan"], ["--step-days nan", "finite"]),
     (["--end-day", "1e300"], ["--end-day 1e+300", "output times"]),
+    (["--regimen", str(EXAMPLES / "scenarios" / "hbv_decompensated_untreated.toml")], ["no [[regimen]]"]),
+    (["--regimen", str(EXAMPLES / "scenarios" / "hbv_decompensated_msc.toml"), "--end-day", "10"],
+     ["[15.0]", "after --end-day 10"]),
 ])
 def test_cli_non_finite_days_are_refused(tmp_path, args, words):
     res = CliRunner().invoke(app, ["population", "simulate", str(POP), "--n", "2", "--out", str(tmp_path / "o"),

@@ -303,6 +303,13 @@ def test_cli_trial_run_writes_tables_report_manifest(tmp_path):
     assert "Research use only" in html and "CONSORT" in html and "Kaplan-Meier" in html
     man = json.loads((out / "manifest.json").read_text())
     assert man["kind"] == "trial" and man["seed"] == 11 and "tables/adtte.parquet" in man["files"]
+    # run again into the same folder without the survival endpoint: its curve does not stay behind
+    assert list((out / "figures").glob("km_*.png"))
+    path.write_text(text.replace("[[endpoint]]\nname = 'os'\nkind = 'time_to_event'\nevent = 'death'\n", ""))
+    res = CliRunner().invoke(app, ["trial", "run", str(path), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert not list((out / "figures").glob("km_*.png")) and (out / "figures" / "labs.png").exists()
+    path.write_text(text)
     res = CliRunner().invoke(app, ["trial", "power", str(path), "--replicates", "2", "--n-per-arm", "3", "--json"])
     assert res.exit_code == 0, res.output
     rows = json.loads(res.output)

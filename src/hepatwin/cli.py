@@ -366,6 +366,12 @@ def population_simulate(
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
     regimens = _load(regimen).regimen if regimen else []
+    if regimen and not regimens:
+        raise UserError(f"--regimen {regimen}: the scenario has no [[regimen]] table (leave --regimen out for "
+                        "untreated patients)")
+    late = [d for r in regimens for d in r.days if d > end_day]
+    if late:
+        raise UserError(f"--regimen {regimen}: infusion day(s) {late} are after --end-day {end_day:g}")
     prepare_out_dir(out)
     # run_chunks removes the old manifest only after checking that OUT holds this run (or nothing)
     with _progress() as progress:

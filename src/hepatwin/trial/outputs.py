@@ -18,6 +18,9 @@ def write_trial(res: TrialResult, out_dir: str | Path, protocol_file: str = "") 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     invalidate(out)
+    # the report's figures of an earlier run (a survival curve of an endpoint this protocol lacks) must not stay
+    for old in (out / "figures").glob("*.png"):
+        old.unlink()
     tables = build_tables(res)
     files = write_tables(tables, out)
     analysis = analyse(tables, res.protocol)
