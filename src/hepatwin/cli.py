@@ -348,19 +348,15 @@ def population_simulate(
     float32: Annotated[bool, typer.Option(help="store outputs as float32")] = False,
 ) -> None:
     """Simulate a large population chunk by chunk to disk; rerun the same command to resume."""
-    import math
-
     from .io.manifest import make_manifest, write_manifest
     from .population import load_population
-    from .population.large import MAX_OUTPUT_TIMES, ResumeError, run_chunks
+    from .population.large import ResumeError, output_grid, run_chunks
     from .scenario import ScenarioError
 
-    for flag, value, low in (("--end-day", end_day, 1.0), ("--step-days", step_days, 0.01)):
-        if not (math.isfinite(value) and value >= low):
-            raise UserError(f"{flag} {value}: expected a finite number of days >= {low:g}")
-    if end_day / step_days >= MAX_OUTPUT_TIMES:
-        raise UserError(f"--end-day {end_day:g} with --step-days {step_days:g} gives more than {MAX_OUTPUT_TIMES:,} "
-                        "output times per patient; use a larger --step-days")
+    try:   # before anything is written; run_chunks checks the same
+        output_grid(end_day, step_days, names=("--end-day", "--step-days"), lows=(1.0, 0.01))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     try:
         cfg = load_population(config)
     except ScenarioError as exc:

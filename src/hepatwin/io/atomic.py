@@ -70,9 +70,7 @@ def check_out_dir(path: str | Path) -> Path:
 def prepare_out_dir(path: str | Path) -> Path:
     """Create the output folder `path` (and its parents) and check that files can be written in it, so that a
     wrong --out fails before any computation; OSError naming the folder otherwise."""
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise NotADirectoryError(errno.ENOTDIR, "exists and is not a folder; expected an output folder", str(path))
+    path = check_out_dir(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".write-check.", dir=path)

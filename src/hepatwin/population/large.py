@@ -104,6 +104,19 @@ def _claim_folder(out_dir: Path, settings: dict) -> None:
     write_text(path, json.dumps(settings, indent=2, sort_keys=True) + "\n")
 
 
+def output_grid(end_day: float, step_days: float, *, names: tuple[str, str] = ("end_day", "step_days"),
+                lows: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+    """Output days 0, step_days, ... end_day; ValueError naming `names` (e.g. the CLI's flags) for a value
+    that is not finite, not above 0 or below its entry in `lows`, or a grid too fine to hold in memory."""
+    for name, value, low in zip(names, (end_day, step_days), lows, strict=True):
+        if not (math.isfinite(value) and value > 0 and value >= low):
+            raise ValueError(f"{name} {value}: expected a finite number of days {f'>= {low:g}' if low else '> 0'}")
+    if end_day / step_days >= MAX_OUTPUT_TIMES:
+        raise ValueError(f"{names[0]} {end_day:g} with {names[1]} {step_days:g} gives more than {MAX_OUTPUT_TIMES:,} "
+                         f"output times per patient; use a larger {names[1]}")
+    return np.arange(0.0, end_day + 1e-9, step_days)
+
+
 def run_chunks(cfg: PopulationConfig, n: int, regimens: list, out_dir: str | Path, end_day: float = 730.0,
                step_days: float = 7.0, chunk: int = 5000, float32: bool = False,
                variables: tuple[str, ...] = DEFAULT_VARIABLES, progress=None) -> dict:
@@ -112,12 +125,7 @@ def run_chunks(cfg: PopulationConfig, n: int, regimens: list, out_dir: str | Pat
     A folder already holding chunks is resumed only if it was started with the same settings
     (ResumeError otherwise, before anything in it changes).
     """
-    for name, value in (("end_day", end_day), ("step_days", step_days)):
-        if not (math.isfinite(value) and value > 0):
-            raise ValueError(f"{name} = {value}: expected a finite number of days > 0")
-    if end_day / step_days >= MAX_OUTPUT_TIMES:
-        raise ValueError(f"end_day = {end_day:g} with step_days = {step_days:g} gives more than "
-                         f"{MAX_OUTPUT_TIMES:,} output times per patient; use a larger step")
+    t_out = output_grid(end_day, step_days)
     spec = build_model()
     model = compile_model(spec)
     derived_idx = {name: i for i, name in enumerate(model.derived_names)}
@@ -131,7 +139,6 @@ def run_chunks(cfg: PopulationConfig, n: int, regimens: list, out_dir: str | Pat
     out = out_dir / "chunks"
     out.mkdir(parents=True, exist_ok=True)
     bm = compile_batched(spec)
-    t_out = np.arange(0.0, end_day + 1e-9, step_days)
     t0 = time.perf_counter()
     done = skipped = failed = 0
     for k, start in enumerate(range(0, n, chunk)):
