@@ -41,3 +41,10 @@ def test_cli_model_check_json():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = json.loads(proc.stdout)
     assert all(r["passed"] for r in rows) and len(rows) >= 11
+
+
+def test_cli_model_check_table_shows_verdicts_as_words():
+    # the consoles read no markup (brackets in names stay as typed), so a verdict must be styled text, not "[green]"
+    proc = subprocess.run([sys.executable, "-m", "hepatwin.cli", "model", "check"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("PASS healthy_stays_healthy") and "[green]" not in proc.stdout

@@ -55,7 +55,11 @@ def test_roadrunner_matches_engine(index):
     ours = simulate(scen, engine="numba")
     assert ours.ok
     rr = roadrunner.RoadRunner(report.sbml)
-    rr.integrator.relative_tolerance = 1e-10
+    # rtol 1e-9, not 1e-10: with 1e-10 / 1e-12 CVODE stopped with CV_CONV_FAILURE at the first infusion of the
+    # MSC scenario, but only in the first RoadRunner instance of a process (a second instance of the same SBML,
+    # or a second simulate after reset, ran through; 1e-9, 1e-8 and 1e-11 all ran through), so a knife-edge of
+    # the integrator, not of the model. Both are far tighter than the 1e-4 agreement asserted below.
+    rr.integrator.relative_tolerance = 1e-9
     rr.integrator.absolute_tolerance = 1e-12
     spec = build_model()
     names = spec.state_names + [n for n in spec.observables if n not in ("stage", "ascites_grade", "he_grade")]

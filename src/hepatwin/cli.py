@@ -29,6 +29,11 @@ out_console = Console(soft_wrap=True, markup=False)
 err_console = Console(stderr=True, soft_wrap=True, markup=False)
 
 
+def _verdict(passed: bool) -> Text:
+    """PASS in green or FAIL in red (styled text: the consoles read no markup, so brackets in data stay as typed)."""
+    return Text("PASS", style="green") if passed else Text("FAIL", style="red")
+
+
 def _red(head: str, rest: str) -> Text:
     return Text.assemble((head, "red"), rest)
 
@@ -259,8 +264,7 @@ def model_check(as_json: Annotated[bool, typer.Option("--json", help="print resu
         print(json.dumps([r.__dict__ for r in results], indent=1))
     else:
         for r in results:
-            tag = "[green]PASS[/green]" if r.passed else "[red]FAIL[/red]"
-            out_console.print(f"{tag} {r.name}: {r.expectation}", highlight=False)
+            out_console.print(_verdict(r.passed) + f" {r.name}: {r.expectation}", highlight=False)
             out_console.print("     " + ", ".join(f"{k}={v}" for k, v in r.numbers.items()), highlight=False)
         n_fail = sum(not r.passed for r in results)
         out_console.print(f"{len(results) - n_fail} passed, {n_fail} failed")
@@ -534,7 +538,7 @@ def validate(
         return f"{v:.3g}" if isinstance(v, float) else str(v)
 
     for r in rows:
-        mark = "[green]PASS[/green]" if r.passed else "[red]FAIL[/red]"
+        mark = _verdict(r.passed)
         table.add_row(r.id + (" (fitted)" if r.id in FITTED else ""), r.finding, fmt(r.published), fmt(r.simulated),
                       "–" if r.interval[0] is None else f"{fmt(r.interval[0])} to {fmt(r.interval[1])}",
                       r.tolerance, mark)
@@ -543,17 +547,35 @@ def validate(
     out_console.print(f"{n_pass} of {len(rows)} findings pass; rows marked (fitted) were used to set parameters.")
 
 
+class CalibrationTarget(StrEnum):
+    msc = "msc"
+    hazard = "hazard"
+
+
 @app.command()
 def calibrate(
-    protocol: Annotated[Path, typer.Option(help="reference trial protocol")] = Path(
+    target: Annotated[CalibrationTarget, typer.Option(
+        help="msc: the MSC effect parameters, fitted to the reference trial; hazard: the death hazard's baseline "
+             "and clinical-stage ratios, fitted to D'Amico 2006 stage mortality on an untreated cohort")
+    ] = CalibrationTarget.msc,
+    protocol: Annotated[Path, typer.Option(help="reference trial protocol (target msc)")] = Path(
         "examples/trials/zhongnan2024.toml"),
-    replicates: Annotated[int, typer.Option(min=2, help="replicate trials per objective evaluation")] = 40,
-    maxiter: Annotated[int, typer.Option(min=1, help="objective evaluations of the optimiser")] = 60,
+    replicates: Annotated[int, typer.Option(min=2, help="replicate trials per objective evaluation (target msc)")
+                          ] = 40,
+    maxiter: Annotated[int, typer.Option(min=1, help="objective evaluations of the optimiser (target msc)")] = 60,
+    cohort: Annotated[Path, typer.Option(help="untreated cohort population file (target hazard)")] = Path(
+        "examples/populations/cirrhosis_natural_history.toml"),
+    cohort_n: Annotated[int, typer.Option(min=10, max=100_000, help="virtual patients of the cohort (target hazard)")
+                        ] = 2000,
     write: Annotated[bool, typer.Option("--write", help="store the fitted values in the model's calibration file")
                      ] = False,
-    seed: Annotated[int | None, typer.Option(min=0, help="override the protocol's seed")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="override the protocol's seed (target msc)")] = None,
 ) -> None:
-    """Fit the MSC effect parameters (strengths, effect half-life, dose-response) to the reference trial."""
+    """Fit the MSC effect parameters to the reference trial (--target msc), or the death hazard to clinical-stage
+    mortality (--target hazard)."""
+    if target is CalibrationTarget.hazard:
+        _calibrate_hazard(cohort, cohort_n, write)
+        return
     from .calibrate.fit import calibrate as run_calibration
     from .calibrate.fit import write_calibration
 
@@ -577,6 +599,39 @@ def calibrate(
                           f"(target >= 0.84)")
     if write:
         path = write_calibration(res)
+        out_console.print(f"wrote {path}; run `make docs` to refresh the parameter documentation")
+
+
+def _calibrate_hazard(cohort: Path, n: int, write: bool) -> None:
+    from .calibrate.fit import store_fitted
+    from .calibrate.hazard import HAZARD_TARGET, STAGE_MORTALITY, fit_death_hazard
+
+    if not cohort.is_file():
+        raise UserError(f"cohort population file {cohort} not found")
+    with _progress() as progress:
+        progress.add_task(f"simulating {n} untreated patients and fitting the death hazard", total=None)
+        try:
+            res = fit_death_hazard(cohort, n)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+    table = Table(title=f"Death hazard fitted to D'Amico 2006 stage mortality ({n} patients, {res.seconds:.0f} s)")
+    for col in ("parameter", "start", "fitted"):
+        table.add_column(col)
+    for name in res.fitted:
+        table.add_row(name, f"{res.start[name]:.4g}", f"{res.fitted[name]:.4g}")
+    out_console.print(table)
+    for s, pub in STAGE_MORTALITY.items():
+        out_console.print(f"  stage {s} (n = {res.patients[s]}): annual mortality {res.mortality_start[s]:.2f}% -> "
+                          f"{res.mortality_fitted[s]:.2f}% (published {pub:g}%)")
+    if not res.reached:
+        msg = (f"the fit misses the published stage mortality (a cohort of {n} may hold too few patients per stage); "
+               f"try a larger --cohort-n")
+        if write:
+            raise UserError(msg + "; nothing was written")
+        err_console.print(f"warning: {msg}")
+    if write:
+        path = store_fitted(res.fitted, res.start, HAZARD_TARGET, res.loss_fitted,
+                            f"hepatwin calibrate --target hazard --cohort {cohort} --cohort-n {n} --write")
         out_console.print(f"wrote {path}; run `make docs` to refresh the parameter documentation")
 
 

@@ -6,11 +6,13 @@ count, so the only randomness is in which virtual patients the cohort holds.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from ..engine.batched import compile_batched, solve_batch
-from ..engine.codegen import compile_model
+from ..engine.codegen import CompiledModel, compile_model
 from ..model import build_model
 from ..population.config import PopulationConfig
 from ..population.generate import generate, patient_parameters
@@ -26,8 +28,26 @@ def clinical_stage(ascites_grade: np.ndarray, hvpg: np.ndarray) -> np.ndarray:
     return np.where(ascites_grade >= 1, 3, np.where(hvpg >= 10.0, 2, 1))
 
 
-def natural_history(cfg: PopulationConfig, n: int, chunk: int = 2000) -> pd.DataFrame:
-    """Baseline labs/scores and expected survival at COHORT_DAYS for `n` untreated cirrhosis patients."""
+@dataclass
+class CohortRun:
+    """An untreated cohort simulated from its baseline: accepted patients, their parameters and trajectories."""
+
+    baseline: pd.DataFrame
+    model: CompiledModel
+    params: np.ndarray          # patients x parameters
+    days: np.ndarray
+    y: np.ndarray               # patients x states x days
+    ok: np.ndarray              # solver status 0
+
+    @property
+    def stage(self) -> np.ndarray:
+        """D'Amico clinical stage proxy at baseline."""
+        return clinical_stage(self.baseline["ascites_grade"].to_numpy(), self.baseline["HVPG"].to_numpy())
+
+
+def simulate_cohort(cfg: PopulationConfig, n: int, days: np.ndarray = COHORT_DAYS, chunk: int = 2000) -> CohortRun:
+    """Generate `n` patients of `cfg` (disease history burned in) and follow them untreated from day 0 to `days`,
+    with the death hazard counted from day 0."""
     pop = generate(cfg, n, chunk=chunk)
     base = pop.accepted.reset_index(drop=True)
     spec = build_model()
@@ -39,12 +59,18 @@ def natural_history(cfg: PopulationConfig, n: int, chunk: int = 2000) -> pd.Data
     events = [[e for e in therapy_events(cfg.therapy, 0.0, hazard_switch=False) if e.time > 0]
               for _ in range(len(base))]
     y0 = base[model.state_names].to_numpy(float)
-    sol = solve_batch(bm, y0, P, np.zeros(len(base)), COHORT_DAYS, events)
-    ch = sol.y[:, model.state_names.index("CH_death"), :]
-    out = base[["patient_id", "meld", "child_pugh_class", "child_pugh_points", "ascites_grade", "HVPG", "Alb",
-                "age_years"]].copy()
-    out["stage"] = clinical_stage(base["ascites_grade"].to_numpy(), base["HVPG"].to_numpy())
-    out["ok"] = sol.status == 0
+    sol = solve_batch(bm, y0, P, np.zeros(len(base)), np.asarray(days, float), events)
+    return CohortRun(base, model, P, np.asarray(days, float), sol.y, sol.status == 0)
+
+
+def natural_history(cfg: PopulationConfig, n: int, chunk: int = 2000) -> pd.DataFrame:
+    """Baseline labs/scores and expected survival at COHORT_DAYS for `n` untreated cirrhosis patients."""
+    run = simulate_cohort(cfg, n, COHORT_DAYS, chunk)
+    ch = run.y[:, run.model.state_names.index("CH_death"), :]
+    out = run.baseline[["patient_id", "meld", "child_pugh_class", "child_pugh_points", "ascites_grade", "HVPG",
+                        "Alb", "age_years"]].copy()
+    out["stage"] = run.stage
+    out["ok"] = run.ok
     for k, day in enumerate(COHORT_DAYS[1:], start=1):
         out[f"surv_{day:g}"] = np.exp(-ch[:, k])
     return out

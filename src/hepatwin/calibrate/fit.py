@@ -129,18 +129,26 @@ def calibrate(protocol_path: str | Path, replicates: int = 40, maxiter: int = 60
 
 
 def write_calibration(result: CalibrationResult, path: Path = CALIBRATION_FILE) -> Path:
-    """Store fitted values (atomically) in the model's calibration file, keeping other entries."""
+    """Store fitted MSC effect values (atomically) in the model's calibration file, keeping other entries."""
+    target = ("findings of the reference trial (doi:10.4240/wjgs.v17.i9.109980): albumin, PTA and IL-8 changes "
+              "from baseline")
+    return store_fitted(result.fitted, result.start, target, float(result.loss_fitted),
+                        f"hepatwin calibrate --replicates {result.settings['replicates']} "
+                        f"--maxiter {result.settings['maxiter']} --write", path)
+
+
+def store_fitted(fitted: dict[str, float], start: dict[str, float], target: str, loss: float, command: str,
+                 path: Path = CALIBRATION_FILE) -> Path:
+    """Write `fitted` values with their target, loss and command into the calibration file (atomically), keeping
+    the entries of other parameters."""
     existing = tomllib.loads(path.read_text(encoding="utf-8")).get("parameters", {}) if path.exists() else {}
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    for name, value in result.fitted.items():
-        existing[name] = {"value": float(value), "start": float(result.start[name]),
-                          "target": "findings of the reference trial (doi:10.4240/wjgs.v17.i9.109980): albumin, "
-                                    "PTA and IL-8 changes from baseline",
-                          "loss": float(result.loss_fitted), "fitted_utc": stamp,
-                          "command": f"hepatwin calibrate --replicates {result.settings['replicates']} "
-                                     f"--maxiter {result.settings['maxiter']} --write"}
+    for name, value in fitted.items():
+        existing[name] = {"value": float(value), "start": float(start[name]), "target": target,
+                          "loss": float(loss), "fitted_utc": stamp, "command": command}
     lines = ["# Fitted values of `calibrated:` parameters, written by `hepatwin calibrate --write`.",
-             "# Procedure: src/hepatwin/calibrate/fit.py; targets and what was not fitted: docs/validation.md.", ""]
+             "# Procedure: src/hepatwin/calibrate/fit.py (MSC effects) and hazard.py (death hazard); targets and "
+             "what was not fitted: docs/validation.md.", ""]
     for name in sorted(existing):
         lines.append(f"[parameters.{name}]")
         for k, v in existing[name].items():

@@ -31,8 +31,7 @@ CP_SURVIVAL = "MISSION.md section 3 (figures commonly quoted for Child-Pugh clas
 
 #: rows whose published values were used to set parameters (fitting targets), with what was fitted
 FITTED = {
-    **{f"wiesner_meld_{b}": "h_ref, b_meld (log-linear fit to the band midpoints)"
-       for b in ("le9", "10_19", "20_29", "30_39", "ge40")},
+    **{f"damico_stage{s}_annual": "h_ref, hr_csph, hr_asc (hepatwin calibrate --target hazard)" for s in (1, 2, 3)},
     "qin_ae_grade12": "grade12_per_infusion (trial defaults)",
     **{f"qin_alb_d{d}_{a}": "MSC effect parameters (hepatwin calibrate)"
        for d, arms in ((29, ("low", "high")), (57, ("low", "high")), (85, ("low", "medium", "high"))) for a in arms},

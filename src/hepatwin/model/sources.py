@@ -9,6 +9,8 @@ EGGENHOFER_2012 = "doi:10.3389/fimmu.2012.00297 (Eggenhofer 2012: viable MSCs on
 WIESNER_2003 = "doi:10.1053/gast.2003.50016 (Wiesner 2003: 3-month mortality by MELD band)"
 DAMICO_2006 = "doi:10.1016/j.jhep.2005.10.013 (D'Amico 2006: natural history of cirrhosis)"
 KAMATH_2001 = "doi:10.1053/jhep.2001.22172 (Kamath 2001: MELD)"
+STEWART_2007 = ("doi:10.1002/lt.21129 (Stewart 2007: HE grade >= 2 hazard ratio 2.6, 95% CI 1.7-3.8, adjusted "
+                "for MELD, 271 patients hospitalised with decompensation)")
 HEINKE_2022 = "doi:10.1016/j.cels.2022.05.001 (Heinke 2022: average human liver cell age < 3 years)"
 BOUGUEON_2024 = "doi:10.1371/journal.pcbi.1011858 (Bougueon 2024: HSC activation/inactivation loop)"
 KISSELEVA_2012 = "doi:10.1073/pnas.1201840109 (Kisseleva 2012: ~half of myofibroblasts inactivate)"
