@@ -587,19 +587,23 @@ def calibrate(
         res = run_calibration(proto_path, replicates=replicates, maxiter=maxiter, seed=seed,
                               progress=lambda k, total, loss: progress.update(
                                   task, completed=min(k, total), description=f"loss {loss:.4g}"))
-    table = Table(title=f"Calibration: loss {res.loss_start:.4g} -> {res.loss_fitted:.4g} "
-                        f"({res.evaluations} evaluations, {res.seconds:.0f} s)")
-    for col in ("parameter", "start", "fitted"):
-        table.add_column(col)
-    for name in res.fitted:
-        table.add_row(name, f"{res.start[name]:.4g}", f"{res.fitted[name]:.4g}")
-    out_console.print(table)
+    out_console.print(_fitted_table(f"Calibration: loss {res.loss_start:.4g} -> {res.loss_fitted:.4g} "
+                                    f"({res.evaluations} evaluations, {res.seconds:.0f} s)", res.start, res.fitted))
     for k in res.margins_fitted:
         out_console.print(f"  {k}: margin {res.margins_start[k]:+.2f} -> {res.margins_fitted[k]:+.2f} "
                           f"(target >= 0.84)")
     if write:
         path = write_calibration(res)
         out_console.print(f"wrote {path}; run `make docs` to refresh the parameter documentation")
+
+
+def _fitted_table(title: str, start: dict[str, float], fitted: dict[str, float]) -> Table:
+    table = Table(title=title)
+    for col in ("parameter", "start", "fitted"):
+        table.add_column(col)
+    for name, value in fitted.items():
+        table.add_row(name, f"{start[name]:.4g}", f"{value:.4g}")
+    return table
 
 
 def _calibrate_hazard(cohort: Path, n: int, write: bool) -> None:
@@ -614,12 +618,8 @@ def _calibrate_hazard(cohort: Path, n: int, write: bool) -> None:
             res = fit_death_hazard(cohort, n)
         except ValueError as exc:
             raise UserError(str(exc)) from None
-    table = Table(title=f"Death hazard fitted to D'Amico 2006 stage mortality ({n} patients, {res.seconds:.0f} s)")
-    for col in ("parameter", "start", "fitted"):
-        table.add_column(col)
-    for name in res.fitted:
-        table.add_row(name, f"{res.start[name]:.4g}", f"{res.fitted[name]:.4g}")
-    out_console.print(table)
+    out_console.print(_fitted_table(f"Death hazard fitted to D'Amico 2006 stage mortality ({n} patients, "
+                                    f"{res.seconds:.0f} s)", res.start, res.fitted))
     for s, pub in STAGE_MORTALITY.items():
         out_console.print(f"  stage {s} (n = {res.patients[s]}): annual mortality {res.mortality_start[s]:.2f}% -> "
                           f"{res.mortality_fitted[s]:.2f}% (published {pub:g}%)")
