@@ -154,3 +154,13 @@ def test_cli_screening_that_accepts_nobody_writes_nothing(tmp_path):
 def test_too_few_accepted_to_select_to_targets_is_an_error(cfg):
     with pytest.raises(ScreeningError, match=r"at least 10 accepted patients.*ask for at least 10 patients"):
         generate(cfg, 3)
+
+
+def test_criterion_describes_what_a_rejected_patient_failed():
+    from hepatwin.population.config import Criterion
+    inc = Criterion(name="decompensated", variable="ascites_grade", op=">=", value=1)
+    exc = Criterion(name="MELD above 30", variable="meld", op=">", value=30, kind="exclusion")
+    assert inc.describe() == "inclusion not met: ascites_grade >= 1"
+    assert exc.describe() == "excluded because meld > 30"
+    # an exclusion criterion rejects the patients for whom its rule holds
+    assert list(exc.holds(np.array([25.0, 31.0]))) == [True, False]

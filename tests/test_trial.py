@@ -138,6 +138,13 @@ def test_consort_counts_add_up(trial):
     assert c["screened"] == c["excluded"] + c["enrolled"]
     assert c["enrolled"] == proto.n_total == len(res.subjects)
     assert res.screening["n"].sum() == c["excluded"]
+    # each exclusion reason says which rule the patient failed, so an inclusion criterion named for what it
+    # admits ("decompensated (ascites)") is not read as the reason for exclusion
+    rules = dict(zip(res.screening["reason"], res.screening["rule"], strict=True))
+    assert rules["Child-Pugh >= 7"] == "inclusion not met: child_pugh_points >= 7"
+    assert rules["decompensated (ascites)"] == "inclusion not met: ascites_grade >= 1"
+    assert all(r.startswith(("inclusion not met: ", "plausibility not met: ", "excluded because ", "solver: "))
+               for r in rules.values())
     assert c["arm_control"] == 4 and c["arm_msc"] == 4
     assert c["completed"] + (res.subjects["end_day"] <= proto.visits.days[-1]).sum() == c["enrolled"]
 

@@ -111,6 +111,11 @@ class Criterion(_Strict):
         res = ops[self.op](x, self.value)
         return ~res if self.kind == "exclusion" else res
 
+    def describe(self) -> str:
+        """What a patient failing this criterion failed, in words: the rule and whether it admits or excludes."""
+        rule = f"{self.variable} {self.op} {self.value:g}"
+        return f"excluded because {rule}" if self.kind == "exclusion" else f"{self.kind} not met: {rule}"
+
 
 class Correlation(_Strict):
     """Gaussian-copula correlation among named parameters/covariates."""

@@ -108,13 +108,15 @@ def run_trial(protocol: Protocol, population: PopulationConfig, *, seed: int | N
     cand = pool.candidates
     acc_pos = np.flatnonzero(cand["accepted"].to_numpy())
     consort_rows, screening_rows, enrolled = [], [], []
+    rules = {c.name: c.describe() for c in cfg.criteria}
     for r in range(replicates):
         first = 0 if r == 0 else acc_pos[r * n_total - 1] + 1
         last = acc_pos[(r + 1) * n_total - 1]
         block = cand.iloc[first:last + 1]
         rej = block.loc[~block["accepted"], "rejected_by"].value_counts()
         for reason, count in rej.items():
-            screening_rows.append({"replicate": r, "reason": reason, "n": int(count)})
+            screening_rows.append({"replicate": r, "reason": reason, "rule": rules.get(reason, reason),
+                                   "n": int(count)})
         part = block[block["accepted"]].copy()
         part["replicate"] = r
         part["subject_index"] = np.arange(n_total)
@@ -140,7 +142,7 @@ def run_trial(protocol: Protocol, population: PopulationConfig, *, seed: int | N
                                       .reindex(consort["replicate"], fill_value=0).to_numpy())
     timings["total_s"] = time.perf_counter() - t0
     return TrialResult(protocol, population, seed, subjects, labs, ae, ex, consort,
-                       pd.DataFrame(screening_rows, columns=["replicate", "reason", "n"]), timings)
+                       pd.DataFrame(screening_rows, columns=["replicate", "reason", "rule", "n"]), timings)
 
 
 def randomise(sizes: list[int], method: str, rng: np.random.Generator) -> np.ndarray:
