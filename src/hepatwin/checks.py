@@ -129,8 +129,9 @@ def run_checks() -> list[CheckResult]:
     runs.append(base)
     b0, b6 = base.at(0), base.at(169)
     out.append(CheckResult(
-        "untreated_no_spontaneous_improvement", "untreated decompensated HBV cirrhosis (on antivirals) does not "
-        "improve by itself over 6 months: albumin gain < 1 g/L, MELD-Na fall < 2, Child-Pugh fall < 2",
+        "untreated_no_spontaneous_improvement", "decompensated HBV cirrhosis on antivirals without MSCs improves "
+        "at most slightly over 6 months (slow recompensation on antivirals is real, a marked gain would be an "
+        "artefact): albumin gain < 1 g/L, MELD-Na fall < 2, Child-Pugh fall < 2",
         bool(b6["Alb"] - b0["Alb"] < 1.0 and b0["meld_na"] - b6["meld_na"] < 2
              and b0["child_pugh_points"] - b6["child_pugh_points"] < 2),
         {"albumin_day0": round(b0["Alb"], 2), "albumin_day169": round(b6["Alb"], 2),
