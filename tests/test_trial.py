@@ -321,6 +321,20 @@ def test_cli_trial_run_writes_tables_report_manifest(tmp_path):
     assert res.exit_code == 0, res.output
     rows = json.loads(res.output)
     assert {"endpoint", "comparison", "n_per_arm", "power", "mcse"} <= set(rows[0])
+    # several sizes after one flag (the form of the issue and the help) give the same table as the flag repeated
+    listed = CliRunner().invoke(app, ["trial", "power", str(path), "--replicates", "2", "--n-per-arm", "3", "4",
+                                      "--json"])
+    repeated = CliRunner().invoke(app, ["trial", "power", str(path), "--replicates", "2", "--n-per-arm", "3",
+                                        "--n-per-arm", "4", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.output) == json.loads(repeated.output)
+    assert {r["n_per_arm"] for r in json.loads(listed.output)} == {3, 4}
+    for extra, words in ((["x"], ["'x'", "whole numbers"]), (["1"], ["--n-per-arm 1", "at least 2"]),
+                         (["3"], ["each size once"])):
+        bad = CliRunner().invoke(app, ["trial", "power", str(path), "--replicates", "2", "--n-per-arm", "3", *extra])
+        assert bad.exit_code != 0
+        for w in words:
+            assert w in str(bad.exception), bad.exception
 
 
 def test_example_protocols_validate():

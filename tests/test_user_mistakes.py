@@ -119,3 +119,18 @@ def test_tissue_commands_refuse_non_finite_and_bad_files(tmp_path):
     notnc = tmp_path / "state.nc"
     notnc.write_text("not a NetCDF file")
     refused(run("tissue", "measure", notnc), "not a hepatwin tissue snapshot file")
+
+
+def test_validate_and_calibrate_find_the_examples_from_any_folder(tmp_path):
+    # a user who is not in the repository root still gets the bundled trials and cohort
+    p = run("validate", "--replicates", "2", "--cohort-n", "20", "--json", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert len(json.loads(p.stdout)) >= 40
+    # an explicit folder without them is still refused, naming the missing file
+    refused(run("validate", "--replicates", "2", "--examples", tmp_path, cwd=tmp_path), "not found")
+
+
+def test_trial_power_sizes_that_are_not_numbers_are_refused_before_any_work():
+    proto = ROOT / "examples" / "trials" / "zhongnan2024.toml"
+    refused(run("trial", "power", proto, "--replicates", "2", "--n-per-arm", "8", "sixteen"), "'sixteen'",
+            "whole numbers")

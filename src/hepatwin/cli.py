@@ -391,6 +391,15 @@ trial_app = typer.Typer(no_args_is_help=True, help="Virtual clinical trials.")
 app.add_typer(trial_app, name="trial")
 
 
+def _examples_dir() -> Path:
+    """./examples when there is one, else the examples of the source checkout hepatwin runs from."""
+    here = Path("examples")
+    if here.is_dir():
+        return here
+    checkout = Path(__file__).resolve().parents[2] / "examples"
+    return checkout if checkout.is_dir() else here
+
+
 def _load_protocol(path: Path):
     from .scenario import ScenarioError
     from .trial import load_protocol
@@ -436,11 +445,37 @@ def trial_run(
     out_console.print(f"wrote {out}/report.html, tables/ and manifest.json")
 
 
-@trial_app.command("power")
+def _power_sizes(given: list[int] | None, extra: list[str]) -> list[int]:
+    """The sizes of `trial power`: the --n-per-arm values, plus numbers typed after one (`--n-per-arm 8 16 32`;
+    click gives an option one value and leaves the rest over)."""
+    from .trial.protocol import MIN_PER_ARM
+
+    if extra and not given:
+        raise UserError(f"unexpected argument(s) {' '.join(extra)}: trial power takes one protocol file")
+    more = []
+    for tok in extra:
+        try:
+            n = int(tok)
+        except ValueError:
+            raise UserError(f"unexpected argument {tok!r}: --n-per-arm takes whole numbers (subjects per arm), "
+                            f"and the protocol file comes first") from None
+        if n < MIN_PER_ARM:
+            raise UserError(f"--n-per-arm {n}: an arm needs at least {MIN_PER_ARM} subjects for its statistics")
+        more.append(n)
+    sizes = [*(given or [8, 16, 32, 64]), *more]
+    if len(set(sizes)) < len(sizes):
+        raise UserError(f"--n-per-arm {' '.join(map(str, sizes))}: each size once")
+    return sizes
+
+
+@trial_app.command("power", context_settings={"allow_extra_args": True})
 def trial_power(
+    ctx: typer.Context,
     protocol: Annotated[Path, typer.Argument(help="trial protocol TOML file")],
     replicates: Annotated[int, typer.Option("--replicates", min=1, help="replicate trials per sample size")],
-    n_per_arm: Annotated[list[int] | None, typer.Option("--n-per-arm", min=2, help="subjects per arm (repeat)")] = None,
+    n_per_arm: Annotated[list[int] | None, typer.Option(
+        "--n-per-arm", min=2,
+        help="subjects per arm: --n-per-arm 8 16 32 or --n-per-arm 8 --n-per-arm 16 [default: 8 16 32 64]")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="folder for power.csv, power.png, manifest")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="override the protocol's seed")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the power table as JSON")] = False,
@@ -448,8 +483,8 @@ def trial_power(
     """Power per endpoint for each n per arm from replicate virtual trials."""
     from .trial.power import plot_power, power_analysis
 
+    sizes = _power_sizes(n_per_arm, ctx.args)
     proto, pop = _load_protocol(protocol)
-    sizes = n_per_arm or [8, 16, 32, 64]
     if out is not None:
         check_out_dir(out)
     with _progress() as progress:
@@ -493,7 +528,8 @@ def validate(
     as_json: Annotated[bool, typer.Option("--json", help="print the rows as a JSON list")] = False,
     replicates: Annotated[int, typer.Option(min=2, help="replicate virtual trials per trial row")] = 100,
     cohort_n: Annotated[int, typer.Option(min=20, help="virtual patients in the natural-history cohort")] = 2000,
-    examples: Annotated[Path, typer.Option(help="folder holding trials/ and populations/")] = Path("examples"),
+    examples: Annotated[Path | None, typer.Option(
+        help="folder holding trials/ and populations/ [default: ./examples, else the source checkout's]")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="override the trial protocols' seeds")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="also write validation.json/.csv and a manifest")] = None,
 ) -> None:
@@ -501,6 +537,7 @@ def validate(
     from .calibrate import FITTED
     from .calibrate import validate as run_validation
 
+    examples = examples or _examples_dir()
     if out is not None:
         check_out_dir(out)
     with _progress() as progress:
@@ -558,13 +595,14 @@ def calibrate(
         help="msc: the MSC effect parameters, fitted to the reference trial; hazard: the death hazard's baseline "
              "and clinical-stage ratios, fitted to D'Amico 2006 stage mortality on an untreated cohort")
     ] = CalibrationTarget.msc,
-    protocol: Annotated[Path, typer.Option(help="reference trial protocol (target msc)")] = Path(
-        "examples/trials/zhongnan2024.toml"),
+    protocol: Annotated[Path | None, typer.Option(
+        help="reference trial protocol (target msc) [default: examples/trials/zhongnan2024.toml]")] = None,
     replicates: Annotated[int, typer.Option(min=2, help="replicate trials per objective evaluation (target msc)")
                           ] = 40,
     maxiter: Annotated[int, typer.Option(min=1, help="objective evaluations of the optimiser (target msc)")] = 60,
-    cohort: Annotated[Path, typer.Option(help="untreated cohort population file (target hazard)")] = Path(
-        "examples/populations/cirrhosis_natural_history.toml"),
+    cohort: Annotated[Path | None, typer.Option(
+        help="untreated cohort population file (target hazard) "
+             "[default: examples/populations/cirrhosis_natural_history.toml]")] = None,
     cohort_n: Annotated[int, typer.Option(min=10, max=100_000, help="virtual patients of the cohort (target hazard)")
                         ] = 2000,
     write: Annotated[bool, typer.Option("--write", help="store the fitted values in the model's calibration file")
@@ -574,12 +612,13 @@ def calibrate(
     """Fit the MSC effect parameters to the reference trial (--target msc), or the death hazard to clinical-stage
     mortality (--target hazard)."""
     if target is CalibrationTarget.hazard:
-        _calibrate_hazard(cohort, cohort_n, write)
+        _calibrate_hazard(cohort or _examples_dir() / "populations" / "cirrhosis_natural_history.toml", cohort_n,
+                          write)
         return
     from .calibrate.fit import calibrate as run_calibration
     from .calibrate.fit import write_calibration
 
-    proto_path = protocol
+    proto_path = protocol or _examples_dir() / "trials" / "zhongnan2024.toml"
     if not proto_path.exists():
         raise UserError(f"protocol {proto_path} not found")
     with _progress() as progress:

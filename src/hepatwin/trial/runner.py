@@ -98,7 +98,8 @@ def run_trial(protocol: Protocol, population: PopulationConfig, *, seed: int | N
         "criteria": [*population.criteria, *protocol.inclusion],
     })
     pool = generate(cfg, n_total * replicates, chunk=min(2000, max(200, 2 * n_total)),
-                    progress=(lambda s, a: progress("screening", a, n_total * replicates)) if progress else None)
+                    progress=(lambda s, a: progress("screening", min(a, n_total * replicates), n_total * replicates))
+                    if progress else None)
     if int(pool.candidates["accepted"].sum()) < n_total * replicates:
         raise RuntimeError(f"screening found only {int(pool.candidates['accepted'].sum())} eligible patients "
                            f"among {len(pool.candidates)} candidates; {n_total * replicates} needed "
