@@ -92,22 +92,20 @@ def bench_roadrunner(spec, base, P, events, names, idx, n_sub, n_states: int = 0
     # the same per-state absolute tolerances as the SciPy reference and hepatwin (ATOL x typical size)
     for name, scale in zip(spec.state_names, spec.state_scales(), strict=True):
         rr.integrator.setIndividualTolerance(name, ATOL * float(scale))
+    def patient(k):
+        rr.resetAll()
+        for name, j in zip(names, idx, strict=True):
+            rr.setValue(name, float(P[k, j]))
+        return rr.simulate(0.0, 730.0, 731)
+
     rr.timeCourseSelections = ["time", "Alb"]
     with _quiet_stdout():
         t = time.perf_counter()
         for k in range(n_sub):
-            rr.resetAll()
-            for name, j in zip(names, idx, strict=True):
-                rr.setValue(name, float(P[k, j]))
-            rr.simulate(0.0, 730.0, 731)
+            patient(k)
         elapsed = time.perf_counter() - t
         rr.timeCourseSelections = ["time", *spec.state_names]
-        ys = []
-        for k in range(n_states):
-            rr.resetAll()
-            for name, j in zip(names, idx, strict=True):
-                rr.setValue(name, float(P[k, j]))
-            ys.append(np.asarray(rr.simulate(0.0, 730.0, 731))[:, 1:].T)
+        ys = [np.asarray(patient(k))[:, 1:].T for k in range(n_states)]
     return elapsed / n_sub * 1e3, np.array(ys)
 
 

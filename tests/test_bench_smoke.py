@@ -18,4 +18,9 @@ def test_engine_bench_json_keys():
     assert d["max_rel_diff"] < 1e-2  # both at rtol 1e-6
     assert all(v > 0 for v in d["ms_per_patient"].values())
     acc = d["error_vs_tight_reference"]
-    assert set(acc) == {"scipy", "hepatwin"} and 0 < acc["hepatwin"] < 1e-2 and 0 < acc["scipy"] < 1e-2
+    assert set(acc) == {"scipy", "roadrunner", "hepatwin"} and all(0 < v < 1e-2 for v in acc.values())
+    # the run at the references' accuracy: as accurate as the better reference, and timed
+    m = d["matched_accuracy"]
+    assert m["reached"] and m["error"] <= m["target_error"] == min(acc["scipy"], acc["roadrunner"])
+    assert m["rtol"] <= 1e-6 and m["ms_per_patient_all"] > 0 and m["failed_patients"] == 0
+    assert m["hepatwin_all_vs_scipy"] == d["ms_per_patient"]["scipy"] / m["ms_per_patient_all"]

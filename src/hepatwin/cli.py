@@ -475,7 +475,7 @@ def trial_power(
     replicates: Annotated[int, typer.Option("--replicates", min=1, help="replicate trials per sample size")],
     n_per_arm: Annotated[list[int] | None, typer.Option(
         "--n-per-arm", min=2,
-        help="subjects per arm: --n-per-arm 8 16 32 or --n-per-arm 8 --n-per-arm 16 [default: 8 16 32 64]")] = None,
+        help="subjects per arm: --n-per-arm 8 16 32 or --n-per-arm 8 --n-per-arm 16 (default: 8 16 32 64)")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="folder for power.csv, power.png, manifest")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="override the protocol's seed")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the power table as JSON")] = False,
@@ -529,7 +529,7 @@ def validate(
     replicates: Annotated[int, typer.Option(min=2, help="replicate virtual trials per trial row")] = 100,
     cohort_n: Annotated[int, typer.Option(min=20, help="virtual patients in the natural-history cohort")] = 2000,
     examples: Annotated[Path | None, typer.Option(
-        help="folder holding trials/ and populations/ [default: ./examples, else the source checkout's]")] = None,
+        help="folder holding trials/ and populations/ (default: ./examples, else the source checkout's)")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="override the trial protocols' seeds")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="also write validation.json/.csv and a manifest")] = None,
 ) -> None:
@@ -596,13 +596,13 @@ def calibrate(
              "and clinical-stage ratios, fitted to D'Amico 2006 stage mortality on an untreated cohort")
     ] = CalibrationTarget.msc,
     protocol: Annotated[Path | None, typer.Option(
-        help="reference trial protocol (target msc) [default: examples/trials/zhongnan2024.toml]")] = None,
+        help="reference trial protocol (target msc; default: examples/trials/zhongnan2024.toml)")] = None,
     replicates: Annotated[int, typer.Option(min=2, help="replicate trials per objective evaluation (target msc)")
                           ] = 40,
     maxiter: Annotated[int, typer.Option(min=1, help="objective evaluations of the optimiser (target msc)")] = 60,
     cohort: Annotated[Path | None, typer.Option(
-        help="untreated cohort population file (target hazard) "
-             "[default: examples/populations/cirrhosis_natural_history.toml]")] = None,
+        help="untreated cohort population file (target hazard; "
+             "default: examples/populations/cirrhosis_natural_history.toml)")] = None,
     cohort_n: Annotated[int, typer.Option(min=10, max=100_000, help="virtual patients of the cohort (target hazard)")
                         ] = 2000,
     write: Annotated[bool, typer.Option("--write", help="store the fitted values in the model's calibration file")
