@@ -92,6 +92,7 @@ def bench_roadrunner(spec, base, P, events, names, idx, n_sub, n_states: int = 0
     # the same per-state absolute tolerances as the SciPy reference and hepatwin (ATOL x typical size)
     for name, scale in zip(spec.state_names, spec.state_scales(), strict=True):
         rr.integrator.setIndividualTolerance(name, ATOL * float(scale))
+
     def patient(k):
         rr.resetAll()
         for name, j in zip(names, idx, strict=True):
@@ -154,12 +155,11 @@ def main() -> None:
     bm = compile_batched(spec)
     solve_batch(bm, base[None], P[:1], 0.0, T_OUT, [events])  # compile / load outside the timings
     ms_scipy, y_ref = bench_scipy(model, base, P, events, args.scipy_subset)
-    # accuracy of both at rtol 1e-6, against the same patients solved at rtol 1e-11
+    # accuracy of each solver at rtol 1e-6, against the same patients solved at rtol 1e-11
     _, y_tight = bench_scipy(model, base, P, events, args.scipy_subset, rtol=1e-11, atol=1e-14)
     ms_rr, y_rr = bench_roadrunner(spec, base, P, events, names, idx, min(args.roadrunner_subset, P.shape[0]),
                                    n_states=args.scipy_subset)
     scales = spec.state_scales()
-    m = args.scipy_subset
     # libRoadRunner reports the value just after an event at its time, hepatwin and SciPy the value before it
     off_event = ~np.isin(T_OUT, [e.time for e in events])
     ref_error = {"scipy": rel_error(y_ref, y_tight, scales),
