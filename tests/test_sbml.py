@@ -46,14 +46,9 @@ def _scenarios():
     return out
 
 
-@pytest.mark.parametrize("index", [0, 1, 2])
-def test_roadrunner_matches_engine(index):
-    scen = _scenarios()[index]
-    report = export_scenario(scen)
+def _assert_roadrunner_matches(report, ours, sbml_times):
+    """libRoadRunner on `report.sbml` at `sbml_times` (one per DAYS entry) against hepatwin's result `ours`."""
     assert report.errors == []
-    print(f"libsbml warnings ({len(report.warnings)}):", *sorted(set(report.warnings)), sep="\n  ")
-    ours = simulate(scen, engine="numba")
-    assert ours.ok
     rr = roadrunner.RoadRunner(report.sbml)
     # rtol 1e-9, not 1e-10: with 1e-10 / 1e-12 CVODE stopped with CV_CONV_FAILURE at the first infusion of the
     # MSC scenario, but only in the first RoadRunner instance of a process (a second instance of the same SBML,
@@ -64,8 +59,7 @@ def test_roadrunner_matches_engine(index):
     spec = build_model()
     names = spec.state_names + [n for n in spec.observables if n not in ("stage", "ascites_grade", "he_grade")]
     rr.timeCourseSelections = ["time", *names]
-    t0 = ours.solver["t_start_day"]
-    times = [d - t0 for d in DAYS]
+    times = list(sbml_times)
     res = rr.simulate(times=times) if times[0] == 0.0 else rr.simulate(times=[0.0, *times])[1:]
     # at an event time hepatwin reports the pre-event value and SBML the post-event one: skip those
     keep = np.array([d not in {e["day"] for e in ours.events} for d in DAYS])
@@ -74,7 +68,88 @@ def test_roadrunner_matches_engine(index):
         b = ours.dataset[name].values[keep]
         floor = 1e-4 * (spec.states[name].typical if name in spec.states else max(np.abs(b).max(), 1e-300))
         rel = np.abs(a - b) / np.maximum(np.abs(b), floor)
-        assert rel.max() < 1e-4, (scen.name, name, rel.max(), a, b)
+        assert rel.max() < 1e-4, (ours.scenario.name, name, rel.max(), a, b)
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_roadrunner_matches_engine(index):
+    scen = _scenarios()[index]
+    report = export_scenario(scen)
+    print(f"libsbml warnings ({len(report.warnings)}):", *sorted(set(report.warnings)), sep="\n  ")
+    ours = simulate(scen, engine="numba")
+    assert ours.ok
+    t0 = ours.solver["t_start_day"]
+    assert report.t_offset == t0
+    _assert_roadrunner_matches(report, ours, [d - t0 for d in DAYS])
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_baseline_export_starts_at_day_0(index):
+    """--start baseline: SBML time 0 = scenario day 0, initial values = the state after the 30- / 12-year burn-in;
+    libRoadRunner from there matches hepatwin's own run (burn-in included) on DAYS."""
+    scen = _scenarios()[index]
+    assert scen.patient.history is not None and scen.patient.history.years > 0
+    report = export_scenario(scen, start="baseline")
+    assert report.t_offset == 0.0
+    m = libsbml.readSBMLFromString(report.sbml).getModel()
+    assert m.getParameter("t_offset").getValue() == 0.0
+    assert all(m.getEvent(i).getTrigger().getMath().getRightChild().getValue() >= 0 for i in range(m.getNumEvents()))
+    notes = m.getNotesString()
+    assert "study day 0" in notes and "burn-in" in notes and "--start baseline" in notes
+    ours = simulate(scen, engine="numba")
+    assert ours.ok and ours.solver["t_start_day"] < 0
+    _assert_roadrunner_matches(report, ours, DAYS)
+
+
+def test_notes_say_where_time_0_is():
+    scen = _scenarios()[0]
+    report = export_scenario(scen)
+    notes = libsbml.readSBMLFromString(report.sbml).getModel().getNotesString()
+    assert report.t_offset == -30 * 365.25
+    assert "SBML time 0 is study day -10957.5" in notes and "30-year disease-history burn-in" in notes
+    assert "scenario day 0 is SBML time 10957.5" in notes
+    with pytest.raises(ValueError, match="start='day0'"):
+        export_scenario(scen, start="day0")
+
+
+def _maths(model):
+    """Every math element of the model: rules, event triggers and assignments, function definitions."""
+    for i in range(model.getNumRules()):
+        yield model.getRule(i).getMath()
+    for i in range(model.getNumEvents()):
+        ev = model.getEvent(i)
+        yield ev.getTrigger().getMath()
+        for j in range(ev.getNumEventAssignments()):
+            yield ev.getEventAssignment(j).getMath()
+    for i in range(model.getNumFunctionDefinitions()):
+        yield model.getFunctionDefinition(i).getMath()
+
+
+def _nodes(ast):
+    yield ast
+    for k in range(ast.getNumChildren()):
+        yield from _nodes(ast.getChild(k))
+
+
+def test_export_uses_only_plain_sbml_maths():
+    """AMICI refused the former export ("can not parse piecewise/event trigger functions ... ITE(...)"): hw_max /
+    hw_min function definitions (piecewise bodies) nested in each other. Now: no function definitions, max/min
+    as the L3V2 MathML elements, and no piecewise holding a piecewise or a user function in its condition."""
+    for scen in _scenarios():
+        m = libsbml.readSBMLFromString(export_scenario(scen).sbml).getModel()
+        assert m.getNumFunctionDefinitions() == 0
+        types = set()
+        for math in _maths(m):
+            for node in _nodes(math):
+                types.add(node.getType())
+                assert node.getType() != libsbml.AST_FUNCTION  # a call of a function definition
+                if node.getType() == libsbml.AST_FUNCTION_PIECEWISE:
+                    for k in range(1, node.getNumChildren(), 2):  # value, condition, value, condition, ..., otherwise
+                        inner = {n.getType() for n in _nodes(node.getChild(k))}
+                        assert libsbml.AST_FUNCTION_PIECEWISE not in inner
+        assert {libsbml.AST_FUNCTION_MAX, libsbml.AST_FUNCTION_MIN} <= types
+    text = export_sbml(build_model()).sbml
+    assert "<max/>" in text and "<min/>" in text and "functionDefinition" not in text
 
 
 def test_plain_model_exports_and_validates():
@@ -100,5 +175,29 @@ def test_cli_export_sbml_with_events(tmp_path):
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert "0 error(s)" in p.stdout
+    assert "SBML time 0 = study day -10957.5 (start of the 30-year burn-in" in p.stdout
     m = libsbml.readSBMLFromFile(str(out)).getModel()
     assert m.getNumEvents() == 5  # antiviral start, hazard counting from day 0, three infusions
+    # the warnings beside the file, one line each; --verbose prints the same lines
+    lines = (tmp_path / "m.warnings.txt").read_text().splitlines()
+    n = int(p.stdout.split(" warning(s)")[0].rsplit(" ", 1)[1])
+    assert n > 0 and len(lines) == n + 1 and lines[0].startswith("# libsbml consistency check of m.xml")
+    assert all(line.startswith("Warning | ") and line.count(" | ") >= 3 for line in lines[1:])
+    assert lines[1] not in p.stdout and "--verbose prints them" in p.stdout
+    v = subprocess.run([sys.executable, "-m", "hepatwin.cli", "export", "sbml", str(tmp_path / "b.xml"), str(scen),
+                        "--start", "baseline", "--verbose"], capture_output=True, text=True)
+    assert v.returncode == 0, v.stderr
+    vlines = (tmp_path / "b.warnings.txt").read_text().splitlines()[1:]
+    assert vlines and all(line in v.stdout.splitlines() for line in vlines)
+    assert "SBML time 0 = study day 0" in v.stdout
+    assert libsbml.readSBMLFromFile(str(tmp_path / "b.xml")).getModel().getNumEvents() == 4  # the day-0 one kept
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--start", "day0"], "--start 'day0': expected one of burn-in, baseline"),
+    (["--start", "baseline"], "--start baseline: needs a SCENARIO.toml"),
+])
+def test_cli_export_sbml_refuses_bad_start(tmp_path, args, message):
+    p = subprocess.run([sys.executable, "-m", "hepatwin.cli", "export", "sbml", str(tmp_path / "m.xml"), *args],
+                       capture_output=True, text=True)
+    assert p.returncode == 2 and message in p.stderr and not (tmp_path / "m.xml").exists()

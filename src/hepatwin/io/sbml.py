@@ -4,13 +4,23 @@ States become parameters with rate rules (sum of stoichiometry x process rate), 
 quantities assignment rules, processes' rates are inlined; infusions and therapy starts become
 events. Every parameter carries an SBML unit definition built from its pint unit.
 SBML time starts at 0 = the first simulated day (`t_start`); `study_day = time + t_offset`.
+For a scenario with a disease history that is the start of the burn-in (`t_offset` = -years x
+365.25), unless exported with `start="baseline"`: then the burn-in is simulated here with the
+reference solver and its day-0 state becomes the initial values, so SBML time 0 = scenario day 0.
+The model's notes say which.
+
+Only plain SBML maths is written: no function definitions; `max`/`min` are the L3V2 MathML
+elements, `hill` is inlined with them, `step` is a top-level `piecewise` whose condition
+holds no further piecewise (AMICI refuses conditions with nested piecewise, as it refused the
+former `hw_max`/`hw_min` function definitions nested inside each other).
 """
 
 from __future__ import annotations
 
 import ast
+import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libsbml
 import pint
@@ -19,14 +29,9 @@ from ..spec.expr import Expr
 from ..spec.model import TIME_UNIT, ModelSpec
 from ..spec.units import parse_unit, ureg
 
-_FUNCTIONS = {
-    "hill": "lambda(x, K, n, piecewise(0, leq(x, 0), x^n/(K^n + x^n)))",
-    "hw_step": "lambda(x, t, piecewise(1, geq(x, t), 0))",
-    "hw_max": "lambda(a, b, piecewise(a, geq(a, b), b))",
-    "hw_min": "lambda(a, b, piecewise(a, leq(a, b), b))",
-}
-_CALL = {"hill": "hill", "step": "hw_step", "max": "hw_max", "min": "hw_min", "exp": "exp", "log": "ln",
-         "log10": "log10", "sqrt": "sqrt"}
+#: spec function -> SBML L3 infix (libsbml parses max/min to the L3V2 MathML <max/>/<min/> elements)
+_CALL = {"max": "max", "min": "min", "exp": "exp", "log": "ln", "log10": "log10", "sqrt": "sqrt"}
+START = ("burn-in", "baseline")
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "^"}
 
 _SBML_KIND = {
@@ -42,11 +47,24 @@ class SBMLExportError(RuntimeError):
 
 @dataclass
 class ExportReport:
-    """The SBML text and what libsbml said about it."""
+    """The SBML text and what libsbml said about it.
+
+    `errors`/`warnings` hold one line per libsbml message: severity | category, id and line | message | short
+    message. `t_offset` is the study day at SBML time 0.
+    """
 
     sbml: str
     errors: list[str]
     warnings: list[str]
+    t_offset: float = 0.0
+    notes: str = field(default="", repr=False)
+
+
+def issue_line(err: libsbml.SBMLError) -> str:
+    """One line for a libsbml message: severity | category id line | message | short message."""
+    message = " ".join(err.getMessage().split())
+    return (f"{err.getSeverityAsString()} | {err.getCategoryAsString()} {err.getErrorId()} line {err.getLine()} | "
+            f"{message} | {err.getShortMessage()}")
 
 
 def infix(expr: Expr) -> str:
@@ -64,7 +82,16 @@ def _infix(node: ast.AST) -> str:
     if isinstance(node, ast.BinOp):
         return f"({_infix(node.left)} {_OPS[type(node.op)]} {_infix(node.right)})"
     if isinstance(node, ast.Call):
-        return f"{_CALL[node.func.id]}({', '.join(_infix(a) for a in node.args)})"
+        args = [_infix(a) for a in node.args]
+        if node.func.id == "hill":  # x^n / (K^n + x^n), 0 for x <= 0 (as the engines)
+            x, k, n = args
+            return f"(max({x}, 0)^{n} / ({k}^{n} + max({x}, 0)^{n}))"
+        if node.func.id == "step":  # 1 if x >= t else 0
+            if any(isinstance(a, ast.Call) and a.func.id == "step" for a in ast.walk(node)
+                   if a is not node):
+                raise ValueError("cannot export step() nested in step(): a piecewise condition holding a piecewise")
+            return f"piecewise(1, geq({args[0]}, {args[1]}), 0)"
+        return f"{_CALL[node.func.id]}({', '.join(args)})"
     raise ValueError(f"cannot export {ast.dump(node)}")  # pragma: no cover
 
 
@@ -112,22 +139,37 @@ def _math(text: str) -> libsbml.ASTNode:
     return node
 
 
+def _notes(text: str) -> str:
+    paragraphs = "".join(f"<p>{html.escape(par)}</p>" for par in text.split("\n\n") if par.strip())
+    return f'<body xmlns="http://www.w3.org/1999/xhtml">{paragraphs}</body>'
+
+
 def export_sbml(spec: ModelSpec, params: dict[str, float] | None = None, initial: dict[str, float] | None = None,
-                events=(), t_start: float = 0.0, model_id: str | None = None) -> ExportReport:
-    """Build an SBML L3V2 document; raises SBMLExportError if libsbml reports errors."""
+                events=(), t_start: float = 0.0, model_id: str | None = None, notes: str | None = None) -> ExportReport:
+    """Build an SBML L3V2 document; raises SBMLExportError if libsbml reports errors.
+
+    `t_start` is the study day at SBML time 0 (parameter `t_offset`); `notes` (plain text, paragraphs
+    separated by blank lines) go into the model's notes, after a paragraph on the time axis.
+    """
+    from .. import DISCLAIMER, __version__
+
     params = params or spec.default_values()
     initial = initial or spec.healthy_state()
     doc = libsbml.SBMLDocument(3, 2)
     model = doc.createModel()
     model.setId(model_id or spec.name)
     model.setName(spec.description or spec.name)
+    clock = (f"Time is in days. SBML time 0 is study day {t_start:g} (parameter t_offset = {t_start!r}); "
+             "study_day = time + t_offset is the scenario's clock (day 0 = baseline, the day the scenario's "
+             "days are counted from).")
+    if t_start < 0:
+        clock += (f" So SBML time 0 is the start of the {-t_start / 365.25:g}-year disease-history burn-in and "
+                  f"scenario day 0 is SBML time {-t_start:g}.")
+    text = "\n\n".join([f"Generated by hepatwin {__version__} from the model spec '{spec.name}'.", clock,
+                         *([notes] if notes else []), DISCLAIMER])
+    _check(model.setNotes(_notes(text)), "model notes")
     _add_unit_definition(model, "day", parse_unit(TIME_UNIT))
     model.setTimeUnits("day")
-
-    for fid, body in _FUNCTIONS.items():
-        fd = model.createFunctionDefinition()
-        fd.setId(fid)
-        _check(fd.setMath(_math(body)), f"function {fid}")
 
     def add_param(pid: str, value: float, unit_text: str, constant: bool, name: str = "") -> None:
         uid = _unit_id(unit_text)
@@ -193,25 +235,59 @@ def export_sbml(spec: ModelSpec, params: dict[str, float] | None = None, initial
             ea.setVariable(name)
             ea.setMath(_math(repr(float(value))))
 
+    sbml = libsbml.writeSBMLToString(doc)
+    # check the document as read back from the text, so that messages carry the line numbers of the file
+    doc = libsbml.readSBMLFromString(sbml)
     doc.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, True)
     doc.checkConsistency()
     errors, warnings = [], []
     for i in range(doc.getNumErrors()):
         err = doc.getError(i)
-        text = f"{err.getCategoryAsString()} {err.getErrorId()} line {err.getLine()}: {err.getShortMessage()}"
-        (errors if err.getSeverity() >= libsbml.LIBSBML_SEV_ERROR else warnings).append(text)
-    sbml = libsbml.writeSBMLToString(doc)
+        (errors if err.getSeverity() >= libsbml.LIBSBML_SEV_ERROR else warnings).append(issue_line(err))
     if errors:
         raise SBMLExportError("libsbml reported errors:\n" + "\n".join(errors[:20]))
-    return ExportReport(sbml, errors, warnings)
+    return ExportReport(sbml, errors, warnings, t_offset=t_start, notes=text)
 
 
-def export_scenario(scenario, spec: ModelSpec | None = None) -> ExportReport:
-    """SBML of the model with a scenario's parameters, initial state and events."""
+def export_scenario(scenario, spec: ModelSpec | None = None, start: str = "burn-in") -> ExportReport:
+    """SBML of the model with a scenario's parameters, initial state and events.
+
+    start="burn-in": SBML time 0 is the scenario's first simulated day (the start of the disease-history
+    burn-in if the patient has one, else day 0). start="baseline": SBML time 0 is scenario day 0; the burn-in is
+    simulated with the reference solver (SciPy, the scenario's method and tolerances) and its state at day 0
+    (before any day-0 event, as hepatwin reports it) and the parameters then in force are the initial values;
+    events from day 0 on stay events.
+    """
+    from ..engine import SolverSettings, solve
     from ..model import build_model
-    from ..simulate import plan_run
+    from ..simulate import _compiled, plan_run
 
+    if start not in START:
+        raise ValueError(f"start={start!r}: expected one of {', '.join(START)}")
     spec = spec or build_model()
     plan = plan_run(scenario, spec)
-    return export_sbml(spec, plan.params, plan.initial, plan.events, plan.t_start,
-                       model_id=re.sub(r"[^A-Za-z0-9_]", "_", f"hepatwin_{scenario.name}")[:60])
+    model_id = re.sub(r"[^A-Za-z0-9_]", "_", f"hepatwin_{scenario.name}")[:60]
+    notes = f"Scenario: {scenario.name}." + (f" {scenario.description}" if scenario.description else "")
+    if start == "burn-in" or plan.t_start >= 0:
+        if plan.t_start < 0:
+            notes += (" Exported from the start of the burn-in (hepatwin export sbml --start burn-in); "
+                      "--start baseline exports the state at scenario day 0 instead.")
+        return export_sbml(spec, plan.params, plan.initial, plan.events, plan.t_start, model_id=model_id, notes=notes)
+    sim = scenario.simulation
+    settings = SolverSettings(method=sim.method, rtol=sim.rtol, atol=sim.atol)
+    compiled = _compiled(spec)
+    sol = solve(compiled, compiled.state_vector(plan.initial), compiled.param_vector(plan.params), plan.t_start,
+                [0.0], plan.events, settings)
+    if sol.status != "ok":
+        raise SBMLExportError(f"the burn-in of scenario {scenario.name!r} failed: {sol.status} {sol.message}")
+    initial = dict(zip(compiled.state_names, (float(v) for v in sol.y[:, 0]), strict=True))
+    params = dict(plan.params)
+    for ev in plan.events:  # sorted by time; the burn-in's parameter settings stay in force at day 0
+        if ev.time < 0:
+            params.update(ev.set)
+    notes += (f" Initial values: the state at scenario day 0 after the {-plan.t_start / 365.25:g}-year burn-in, "
+              f"simulated by hepatwin's reference solver (SciPy {sim.method}, rtol {sim.rtol:g}, atol {sim.atol:g} "
+              "x each state's typical size) and taken before any day-0 event (hepatwin export sbml --start "
+              "baseline).")
+    later = [ev for ev in plan.events if ev.time >= 0]
+    return export_sbml(spec, params, initial, later, 0.0, model_id=model_id, notes=notes)
