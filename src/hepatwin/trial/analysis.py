@@ -45,40 +45,79 @@ def visit_summary(adlb: pd.DataFrame, params: list[str] | None = None) -> pd.Dat
     return pd.DataFrame(rows).sort_values(["param", "arm", "visit_day"], kind="stable").reset_index(drop=True)
 
 
-def ancova(adlb: pd.DataFrame, param: str, visit_day: float, reference: str, *, on: str = "CHG") -> pd.DataFrame:
+def _subjects(n: int) -> str:
+    return f"{n} subject" if n == 1 else f"{n} subjects"
+
+
+#: columns of the arm-comparison table (also when the protocol has no value/change endpoint)
+COMPARISON_COLUMNS = ["param", "visit_day", "arm", "reference", "estimate", "ci_low", "ci_high", "p", "n",
+                      "n_reference", "note"]
+#: columns of the survival tables (also when the protocol has no time-to-event endpoint)
+SURVIVAL_COLUMNS = ["arm", "paramcd", "day", "survival", "ci_low", "ci_high", "at_risk", "events", "note"]
+LOGRANK_COLUMNS = ["endpoint", "paramcd", "statistic", "p", "events", "note"]
+COX_COLUMNS = ["paramcd", "arm", "reference", "hr", "ci_low", "ci_high", "p", "note"]
+
+
+def ancova(adlb: pd.DataFrame, param: str, visit_day: float, reference: str, *, on: str = "CHG",
+           arms: list[str] | None = None) -> pd.DataFrame:
     """Each arm versus `reference` at one visit: `on ~ arm + BASE` by ordinary least squares (statsmodels).
 
-    Returns estimate (adjusted difference), 95% CI and p-value per arm; NaN where the data cannot
-    support the fit (fewer than two subjects in an arm, no variation).
+    Returns estimate (adjusted difference), 95% CI and p-value per arm (`arms`, default: those in
+    `adlb`); where the data cannot support the fit (fewer than two subjects with data in the arm or
+    the comparator, too few subjects for the model, no variation) the numbers are NaN and `note`
+    says "not estimable: " and why.
     """
     import statsmodels.api as sm
 
     df = adlb[(adlb["PARAM"] == param) & (adlb["AVISIT"] == visit_day)][["TRTP", "BASE", on]].dropna()
-    arms = [a for a in pd.unique(adlb["TRTP"]) if a != reference]
+    arms = [a for a in (arms if arms is not None else pd.unique(adlb["TRTP"])) if a != reference]
     counts = df["TRTP"].value_counts()
+    n_ref = int(counts.get(reference, 0))
+    at = f"at day {visit_day:g}"
     out = pd.DataFrame({"param": param, "visit_day": float(visit_day), "arm": arms, "reference": reference,
                         "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p": np.nan,
-                        "n": [int(counts.get(a, 0)) for a in arms], "n_reference": int(counts.get(reference, 0))})
+                        "n": [int(counts.get(a, 0)) for a in arms], "n_reference": n_ref, "note": ""},
+                       columns=COMPARISON_COLUMNS)
+    for k, a in enumerate(arms):
+        few = [f"{_subjects(int(counts.get(a, 0)))} with data in arm {a}"] if counts.get(a, 0) < 2 else []
+        if n_ref < 2:
+            few.append(f"{_subjects(n_ref)} in comparator arm {reference}")
+        if few:
+            out.loc[k, "note"] = f"not estimable: {' and '.join(few)} {at} (2 needed)"
     fit_arms = [a for a in arms if counts.get(a, 0) >= 2]
+    if n_ref < 2 or not fit_arms:
+        return out
     df = df[df["TRTP"].isin([reference, *fit_arms])]
-    if counts.get(reference, 0) < 2 or not fit_arms or len(df) <= len(fit_arms) + 2:
+    fitted = [arms.index(a) for a in fit_arms]
+    if len(df) <= len(fit_arms) + 2:
+        out.loc[fitted, "note"] = (f"not estimable: {_subjects(len(df))} with data {at} for a model of "
+                                   f"{len(fit_arms) + 2} parameters")
         return out
     X = np.column_stack([np.ones(len(df)), *[(df["TRTP"] == a).to_numpy(float) for a in fit_arms],
                          df["BASE"].to_numpy(float)])
     y = df[on].to_numpy(float)
     if np.linalg.matrix_rank(X) < X.shape[1]:
+        out.loc[fitted, "note"] = f"not estimable: no spread in the baseline values {at}"
         return out
     fit = sm.OLS(y, X).fit()
     ci = fit.conf_int()
     for a_i, a in enumerate(fit_arms, start=1):
         k = arms.index(a)
-        out.loc[k, ["estimate", "ci_low", "ci_high", "p"]] = (fit.params[a_i], ci[a_i, 0], ci[a_i, 1],
-                                                             fit.pvalues[a_i])
+        vals = (fit.params[a_i], ci[a_i, 0], ci[a_i, 1], fit.pvalues[a_i])
+        if not np.all(np.isfinite(vals)):
+            out.loc[k, "note"] = f"not estimable: no residual variation {at}"
+            continue
+        out.loc[k, ["estimate", "ci_low", "ci_high", "p"]] = vals
     return out
 
 
 def kaplan_meier(adtte: pd.DataFrame, paramcd: str, times: list[float]) -> pd.DataFrame:
-    """Kaplan-Meier survival per arm at `times` with 95% CI (lifelines), and the number at risk."""
+    """Kaplan-Meier survival per arm at `times` with 95% CI (lifelines), and the number at risk.
+
+    Where the estimate or its interval is not supported by the data the numbers are NaN and `note`
+    says why: no subject of the arm followed to that day (the estimate is undefined past the last
+    observation), or no event yet (survival 1, but the Greenwood interval has zero width).
+    """
     from lifelines import KaplanMeierFitter
 
     df = adtte[adtte["PARAMCD"] == paramcd]
@@ -89,11 +128,20 @@ def kaplan_meier(adtte: pd.DataFrame, paramcd: str, times: list[float]) -> pd.Da
         ci = km.confidence_interval_survival_function_
         for t, s in zip(times, sf, strict=True):
             row = ci[ci.index <= t].iloc[-1] if (ci.index <= t).any() else ci.iloc[0]
-            rows.append({"arm": arm, "paramcd": paramcd, "day": float(t), "survival": float(s),
-                         "ci_low": float(row.iloc[0]), "ci_high": float(row.iloc[1]),
-                         "at_risk": int((g["AVAL"] >= t).sum()), "events": int(((1 - g["CNSR"]) *
-                                                                                 (g["AVAL"] <= t)).sum())})
-    return pd.DataFrame(rows)
+            at_risk = int((g["AVAL"] >= t).sum())
+            events = int(((1 - g["CNSR"]) * (g["AVAL"] <= t)).sum())
+            r = {"arm": arm, "paramcd": paramcd, "day": float(t), "survival": float(s),
+                 "ci_low": float(row.iloc[0]), "ci_high": float(row.iloc[1]), "at_risk": at_risk,
+                 "events": events, "note": ""}
+            if at_risk == 0 and s > 0:
+                r.update(survival=np.nan, ci_low=np.nan, ci_high=np.nan,
+                         note=f"not estimable: no subject of arm {arm} followed to day {t:g} "
+                              f"(longest follow-up day {g['AVAL'].max():g})")
+            elif events == 0:
+                r.update(ci_low=np.nan, ci_high=np.nan,
+                         note="no events by this day: interval not estimable")
+            rows.append(r)
+    return pd.DataFrame(rows, columns=SURVIVAL_COLUMNS)
 
 
 def km_curves(adtte: pd.DataFrame, paramcd: str) -> dict[str, pd.DataFrame]:
@@ -116,9 +164,12 @@ def logrank(adtte: pd.DataFrame, paramcd: str) -> dict:
     df = adtte[adtte["PARAMCD"] == paramcd]
     events = int((1 - df["CNSR"]).sum())
     if df["TRTP"].nunique() < 2 or events == 0:
-        return {"paramcd": paramcd, "statistic": np.nan, "p": np.nan, "events": events}
+        why = "only one arm" if df["TRTP"].nunique() < 2 else "no events in any arm"
+        return {"paramcd": paramcd, "statistic": np.nan, "p": np.nan, "events": events,
+                "note": f"not estimable: {why}"}
     res = multivariate_logrank_test(df["AVAL"], df["TRTP"], 1 - df["CNSR"])
-    return {"paramcd": paramcd, "statistic": float(res.test_statistic), "p": float(res.p_value), "events": events}
+    return {"paramcd": paramcd, "statistic": float(res.test_statistic), "p": float(res.p_value), "events": events,
+            "note": ""}
 
 
 def cox(adtte: pd.DataFrame, paramcd: str, reference: str) -> pd.DataFrame:
@@ -132,11 +183,11 @@ def cox(adtte: pd.DataFrame, paramcd: str, reference: str) -> pd.DataFrame:
     df = adtte[adtte["PARAMCD"] == paramcd]
     arms = [a for a in pd.unique(df["TRTP"]) if a != reference]
     out = pd.DataFrame({"paramcd": paramcd, "arm": arms, "reference": reference, "hr": np.nan, "ci_low": np.nan,
-                        "ci_high": np.nan, "p": np.nan, "note": ""})
+                        "ci_high": np.nan, "p": np.nan, "note": ""}, columns=COX_COLUMNS)
     ev = (1 - df["CNSR"]).groupby(df["TRTP"]).sum()
     fit_arms = [a for a in arms if ev.get(a, 0) > 0]
     if ev.get(reference, 0) == 0 and not fit_arms:
-        out["note"] = "no events"
+        out["note"] = "not estimable: no events in any arm"
         return out
     data = pd.DataFrame({"T": df["AVAL"].to_numpy(float), "E": (1 - df["CNSR"]).to_numpy(int)})
     for a in arms:
@@ -146,13 +197,14 @@ def cox(adtte: pd.DataFrame, paramcd: str, reference: str) -> pd.DataFrame:
             warnings.simplefilter("ignore")
             cph = CoxPHFitter().fit(data, duration_col="T", event_col="E")
     except Exception as exc:  # lifelines raises ConvergenceError subclasses of several kinds
-        out["note"] = f"Cox fit failed: {type(exc).__name__}"
+        out["note"] = f"not estimable: Cox fit failed ({type(exc).__name__})"
         return out
     summ = cph.summary
     for k, a in enumerate(arms):
         row = summ.loc[f"arm_{a}"]
         if ev.get(a, 0) == 0 or ev.get(reference, 0) == 0:
-            out.loc[k, "note"] = "no events in one of the two arms: HR not estimable"
+            which = f"arm {a}" if ev.get(a, 0) == 0 else f"comparator arm {reference}"
+            out.loc[k, "note"] = f"not estimable: no events in {which}"
             continue
         out.loc[k, ["hr", "ci_low", "ci_high", "p"]] = (row["exp(coef)"], row["exp(coef) lower 95%"],
                                                        row["exp(coef) upper 95%"], row["p"])
@@ -195,6 +247,7 @@ def survival_days(protocol) -> list[float]:
 def analyse(tables: dict[str, pd.DataFrame], protocol) -> dict[str, pd.DataFrame]:
     """The whole analysis of one trial: visit summaries, arm comparisons, survival, AE tables."""
     ref = reference_arm(protocol)
+    names = [a.name for a in protocol.arm]
     params = list(dict.fromkeys([*REPORT_PARAMS, *(e.variable for e in protocol.endpoint if e.variable)]))
     adlb, adtte = tables["adlb"], tables["adtte"]
     comps, km, lr, hr = [], [], [], []
@@ -209,8 +262,12 @@ def analyse(tables: dict[str, pd.DataFrame], protocol) -> dict[str, pd.DataFrame
         else:
             visit = e.visit_day if e.visit_day is not None else protocol.visits.days[-1]
             on = "CHG" if e.kind == "change" else "AVAL"
-            comps.append(ancova(adlb, e.variable, visit, ref, on=on).assign(endpoint=e.name, kind=e.kind))
-    def cat(xs):
-        return (pd.concat(xs, ignore_index=True) if xs else pd.DataFrame())
-    return {"visits": visit_summary(adlb, params), "comparisons": cat(comps), "survival": cat(km),
-            "logrank": pd.DataFrame(lr), "cox": cat(hr), "adverse_events": ae_table(tables["ae"], tables["adsl"])}
+            comps.append(ancova(adlb, e.variable, visit, ref, on=on, arms=names).assign(endpoint=e.name,
+                                                                                      kind=e.kind))
+
+    def cat(xs, columns):  # a table with its columns even when no endpoint of its kind exists (zero rows)
+        return pd.concat(xs, ignore_index=True) if xs else pd.DataFrame(columns=columns)
+    return {"visits": visit_summary(adlb, params),
+            "comparisons": cat(comps, [*COMPARISON_COLUMNS, "endpoint", "kind"]),
+            "survival": cat(km, [*SURVIVAL_COLUMNS, "endpoint"]), "logrank": pd.DataFrame(lr, columns=LOGRANK_COLUMNS),
+            "cox": cat(hr, [*COX_COLUMNS, "endpoint"]), "adverse_events": ae_table(tables["ae"], tables["adsl"])}

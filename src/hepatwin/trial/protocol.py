@@ -53,10 +53,24 @@ class Sourced(_Strict):
         return self
 
 
+def _cells(x: float) -> str:
+    """A cell count for people: 25000000.0 -> '2.5e7', 1e8 -> '1e8'."""
+    text = f"{x:.3g}"
+    if "e" not in text:
+        return text
+    mant, exp = text.split("e")
+    return f"{mant}e{int(exp)}"
+
+
 class Arm(_Strict):
-    """One arm: `n` subjects; either a control arm (background therapy only) or MSC regimens."""
+    """One arm: `n` subjects; either a control arm (background therapy only) or MSC regimens.
+
+    `label` names the arm for people in reports and the command line (default: the name and the dose
+    per infusion, e.g. "low (2.5e7 cells)"); `name` stays the code used in tables and file columns.
+    """
 
     name: str = Field(min_length=1)
+    label: str = ""
     n: Annotated[int, Field(le=1_000_000)]
     control: bool = False
     regimen: list[Regimen] = Field(default_factory=list)
@@ -78,6 +92,15 @@ class Arm(_Strict):
         if len({r.cell_source for r in self.regimen}) > 1:
             raise ValueError("one cell source per arm")
         return self
+
+    @property
+    def display(self) -> str:
+        """The arm for people: its `label`, else its name with the dose per infusion (or "standard therapy")."""
+        if self.label:
+            return self.label
+        if self.control:
+            return f"{self.name} (standard medical therapy)"
+        return f"{self.name} ({'; '.join(f'{_cells(r.dose)} {r.dose_unit}' for r in self.regimen)})"
 
     @property
     def first_dose_day(self) -> float | None:

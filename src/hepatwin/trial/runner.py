@@ -33,6 +33,41 @@ YEAR = 365.25
 MAX_SUBJECTS = 200_000
 #: model outputs needed on the daily grid (labs at visits, grades for scores, MELD for listing)
 _GRID_VARS = (*LAB_VARIABLES, "Bil_mgdl", "Cr_mgdl", "ascites_grade", "he_grade", "CH_death", "CH_decomp")
+#: How a subject left the study, over one period: baseline to the end of follow-up (`follow_up_days`).
+#: Every enrolled subject has exactly one (its `end_reason`), so the counts partition the enrolled
+#: subjects; CONSORT counts and the DS table are both made from it. end_reason -> (column key, words
+#: for people, CDISC disposition term).
+DISPOSITIONS = {
+    "end of follow-up": ("completed", "Completed follow-up", "COMPLETED"),
+    "death": ("died", "Died", "DEATH"),
+    "transplant": ("transplanted", "Liver transplant", "LIVER TRANSPLANTATION"),
+    "dropout": ("dropped_out", "Withdrew (dropout)", "LOST TO FOLLOW-UP"),
+    "solver failure": ("solver_failure", "Not simulated (solver failure)", "OTHER"),
+}
+DISPOSITION_KEYS = tuple(v[0] for v in DISPOSITIONS.values())
+DISPOSITION_LABELS = {v[0]: v[1] for v in DISPOSITIONS.values()}
+
+
+def disposition_period(protocol: Protocol) -> str:
+    """The period the disposition counts cover, in words."""
+    return f"from randomisation to the end of follow-up (day {protocol.follow_up_days:g})"
+
+
+def disposition_counts(subjects: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+    """Per replicate and arm (in protocol order): randomised and how many left the study each way.
+
+    The disposition columns add up to `randomised` in every row (each subject has one disposition).
+    """
+    arms = pd.Index([a.name for a in protocol.arm], name="arm")
+    reps = pd.Index(sorted(pd.unique(subjects["replicate"])), name="replicate")
+    full = pd.MultiIndex.from_product([reps, arms])
+    counts = (subjects.groupby(["replicate", "arm", "disposition"]).size().unstack("disposition", fill_value=0)
+              .reindex(index=full, columns=list(DISPOSITION_KEYS), fill_value=0))
+    out = counts.reset_index()
+    out.insert(2, "label", out["arm"].map({a.name: a.display for a in protocol.arm}))
+    out.insert(3, "randomised", counts.sum(axis=1).to_numpy())
+    out.columns.name = None
+    return out
 
 
 @dataclass
@@ -53,6 +88,11 @@ class TrialResult:
     @property
     def replicates(self) -> int:
         return int(self.consort.shape[0])
+
+    @property
+    def disposition(self) -> pd.DataFrame:
+        """CONSORT disposition per replicate and arm, from the subjects' one disposition each."""
+        return disposition_counts(self.subjects, self.protocol)
 
     def replicate(self, r: int) -> TrialResult:
         """The tables of replicate `r` only."""
@@ -133,13 +173,13 @@ def run_trial(protocol: Protocol, population: PopulationConfig, *, seed: int | N
     timings["simulation_s"] = time.perf_counter() - t1
     subjects, labs, ae, ex = outcome
     consort = pd.DataFrame(consort_rows)
-    for key, col in (("randomised", None), ("completed", "completed"), ("died", "died_in_follow_up"),
-                     ("dropped_out", "dropped_out"), ("transplanted", "transplanted")):
-        if col is None:
-            continue
-        consort[key] = subjects.groupby("replicate")[col].sum().reindex(consort["replicate"]).to_numpy()
-    for k, arm in enumerate(protocol.arm):
-        consort[f"arm_{arm.name}"] = (subjects[subjects["arm_index"] == k].groupby("replicate").size()
+    consort["follow_up_days"] = float(protocol.follow_up_days)  # the period of the disposition counts
+    by_arm = disposition_counts(subjects, protocol)
+    totals = by_arm.groupby("replicate")[list(DISPOSITION_KEYS)].sum().reindex(consort["replicate"])
+    for key in DISPOSITION_KEYS:
+        consort[key] = totals[key].to_numpy()
+    for arm in protocol.arm:
+        consort[f"arm_{arm.name}"] = (by_arm[by_arm["arm"] == arm.name].set_index("replicate")["randomised"]
                                       .reindex(consort["replicate"], fill_value=0).to_numpy())
     timings["total_s"] = time.perf_counter() - t0
     return TrialResult(protocol, population, seed, subjects, labs, ae, ex, consort,
@@ -299,7 +339,8 @@ def _observe(protocol: Protocol, part: pd.DataFrame, draws: list[_Draws], grid: 
             "decompensation_day": t_decomp if t_decomp <= end else math.nan,
             "transplanted": reason == "transplant", "transplant_day": t_tx if reason == "transplant" else math.nan,
             "dropped_out": reason == "dropout",
-            "completed": end > last_visit or reason == "end of follow-up",
+            # one disposition per subject over one period (to the end of follow-up): see DISPOSITIONS
+            "disposition": DISPOSITIONS[reason][0], "completed": reason == "end of follow-up",
         })
     labs = _visit_labs(protocol, part, draws, grid, subjects)
     ae, ex = [], []

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..io.atomic import atomic_path
 from .protocol import Protocol
-from .runner import TrialResult
+from .runner import DISPOSITION_LABELS, DISPOSITIONS, TrialResult
 
 #: LB test codes, names and units of the observed variables
 LB_TESTS = {
@@ -42,12 +42,14 @@ def _trtn(protocol: Protocol) -> dict[str, int]:
 
 
 def sdtm_dm(res: TrialResult) -> pd.DataFrame:
-    """Demographics: one row per enrolled subject."""
+    """Demographics: one row per enrolled subject (ARM in words, ARMCD the arm's name in capitals)."""
     s = res.subjects
+    labels = {a.name: a.display for a in res.protocol.arm}
     return pd.DataFrame({
         "STUDYID": _studyid(res.protocol), "DOMAIN": "DM", "REPLICATE": s["replicate"], "USUBJID": s["usubjid"],
         "SUBJID": s["subject_index"] + 1, "AGE": s["age"].round(1), "AGEU": "YEARS", "SEX": s["sex"],
-        "ARMCD": s["arm"].str.upper(), "ARM": s["arm"], "ACTARMCD": s["arm"].str.upper(), "ACTARM": s["arm"],
+        "ARMCD": s["arm"].str.upper(), "ARM": s["arm"].map(labels), "ACTARMCD": s["arm"].str.upper(),
+        "ACTARM": s["arm"].map(labels),
         "RFXSTDY": 1, "DTHFL": np.where(s["died_in_follow_up"], "Y", ""), "DTHDY": s["death_day"],
         "WEIGHTBL": s["weight_kg"].round(1), "VPATID": s["patient_id"],
     })
@@ -95,19 +97,22 @@ def sdtm_ae(res: TrialResult) -> pd.DataFrame:
 
 
 def sdtm_ds(res: TrialResult) -> pd.DataFrame:
-    """Disposition: randomisation, then how the subject left the study."""
+    """Disposition: randomisation, then how the subject left the study by the end of follow-up.
+
+    The end-of-study record is the subject's `disposition` (the one the CONSORT counts are made of),
+    so the DS counts and the CONSORT counts are the same numbers.
+    """
     s = res.subjects
-    decod = s["end_reason"].map({"end of follow-up": "COMPLETED", "death": "DEATH", "dropout": "LOST TO FOLLOW-UP",
-                                 "transplant": "LIVER TRANSPLANTATION", "solver failure": "OTHER"})
+    decod = {key: term for key, _, term in DISPOSITIONS.values()}
     first = pd.DataFrame({"REPLICATE": s["replicate"], "USUBJID": s["usubjid"], "DSDECOD": "RANDOMIZED",
-                          "DSSTDY": 0.0, "EPOCH": "SCREENING"})
-    last = pd.DataFrame({"REPLICATE": s["replicate"], "USUBJID": s["usubjid"], "DSDECOD": decod,
-                         "DSSTDY": s["end_day"], "EPOCH": "FOLLOW-UP"})
+                          "DSTERM": "Randomised", "DSSTDY": 0.0, "EPOCH": "SCREENING", "DISPOSITION": ""})
+    last = pd.DataFrame({"REPLICATE": s["replicate"], "USUBJID": s["usubjid"], "DSDECOD": s["disposition"].map(decod),
+                         "DSTERM": s["disposition"].map(DISPOSITION_LABELS), "DSSTDY": s["end_day"],
+                         "EPOCH": "FOLLOW-UP", "DISPOSITION": s["disposition"]})
     out = pd.concat([first, last]).sort_values(["REPLICATE", "USUBJID", "DSSTDY"], kind="stable")
     out.insert(0, "STUDYID", _studyid(res.protocol))
     out.insert(1, "DOMAIN", "DS")
     out.insert(4, "DSSEQ", out.groupby(["REPLICATE", "USUBJID"]).cumcount() + 1)
-    out["DSTERM"] = out["DSDECOD"].str.capitalize()
     return out.reset_index(drop=True)
 
 
@@ -122,8 +127,8 @@ def adam_adsl(res: TrialResult) -> pd.DataFrame:
         "TRT01P": s["arm"], "TRT01PN": s["arm"].map(trtn), "TRT01A": s["arm"], "AGE": s["age"], "SEX": s["sex"],
         "WEIGHTBL": s["weight_kg"], "ITTFL": "Y", "SAFFL": "Y",
         "COMPLFL": np.where(s["completed"], "Y", "N"), "DTHFL": np.where(s["died_in_follow_up"], "Y", "N"),
-        "EOSSTT": np.where(s["end_reason"] == "end of follow-up", "COMPLETED", "DISCONTINUED"),
-        "DCSREAS": s["end_reason"].where(s["end_reason"] != "end of follow-up", ""), "EOSDY": s["end_day"],
+        "EOSSTT": np.where(s["completed"], "COMPLETED", "DISCONTINUED"),
+        "DCSREAS": s["end_reason"].where(~s["completed"], ""), "EOSDY": s["end_day"],
     })
     for var, (code, _, _) in LB_TESTS.items():
         if var in base:
@@ -197,3 +202,26 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> list[P
                     df.to_csv(tmp, index=False)
             paths.append(path)
     return paths
+
+
+def consort_table(res: TrialResult) -> pd.DataFrame:
+    """CONSORT disposition for people: one row per arm (its label) and one for all arms, columns in words.
+
+    The numbers are those of `res.disposition` (and so of the DS table); each row's disposition
+    columns add up to its "Randomised". A column that is zero in every row is left out only for
+    solver failures (an outcome of the software, not of the trial).
+    """
+    d = res.disposition
+    keys = [k for k in DISPOSITION_LABELS if k != "solver_failure" or d[k].any()]
+    cols = ["randomised", *keys]
+    total = d.groupby("replicate", sort=True)[cols].sum().reset_index().assign(label="All arms")
+    rows = pd.concat([d, total], ignore_index=True)
+    order = {lab: i for i, lab in enumerate([*(a.display for a in res.protocol.arm), "All arms"])}
+    rows = rows.sort_values(["replicate", "label"], key=lambda c: c.map(order) if c.name == "label" else c,
+                            kind="stable")
+    out = pd.DataFrame({"Arm": rows["label"].to_numpy(), "Randomised": rows["randomised"].to_numpy()})
+    for k in keys:
+        out[DISPOSITION_LABELS[k]] = rows[k].to_numpy()
+    if rows["replicate"].nunique() > 1:
+        out.insert(0, "Replicate", rows["replicate"].to_numpy())
+    return out
