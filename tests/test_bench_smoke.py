@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_engine_bench_json_keys():
     p = subprocess.run([sys.executable, str(ROOT / "bench" / "engine.py"), "--n", "40", "--scipy-subset", "2",
-                        "--roadrunner-subset", "5", "--json"], capture_output=True, text=True, timeout=600)
+                        "--roadrunner-subset", "5", "--repeats", "2", "--json"],
+                       capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-2000:]
     d = json.loads(p.stdout)
     assert set(d["ms_per_patient"]) == {"scipy", "roadrunner", "hepatwin_1t", "hepatwin_all"}
@@ -24,3 +25,11 @@ def test_engine_bench_json_keys():
     assert m["reached"] and m["error"] <= m["target_error"] == min(acc["scipy"], acc["roadrunner"])
     assert m["rtol"] <= 1e-6 and m["ms_per_patient_all"] > 0 and m["failed_patients"] == 0
     assert m["hepatwin_all_vs_scipy"] == d["ms_per_patient"]["scipy"] / m["ms_per_patient_all"]
+    # warm, interleaved repeats: min and median per engine; the plain keys are the medians
+    assert d["repeats"] == 2 and d["roadrunner_first_instance_ms_per_patient"] > 0
+    lo, mid = d["ms_per_patient_min"], d["ms_per_patient_median"]
+    assert set(lo) == set(mid) == set(d["ms_per_patient"]) and mid == d["ms_per_patient"]
+    assert all(0 < lo[k] <= mid[k] for k in lo)
+    assert set(d["ratios_min"]) == set(d["ratios"])
+    assert 0 < m["ms_per_patient_all_min"] <= m["ms_per_patient_all_median"] == m["ms_per_patient_all"]
+    assert m["hepatwin_all_vs_roadrunner_min"] == lo["roadrunner"] / m["ms_per_patient_all_min"]
