@@ -18,12 +18,30 @@ import pandas as pd
 
 from .. import DISCLAIMER, __version__
 from ..io.atomic import atomic_path, write_text
+from .plots import is_integer_output, style_axis
 
-LABELS = {"Alb": "Albumin (g/L)", "PTA": "Prothrombin activity (%)", "Bil": "Bilirubin (umol/L)",
-          "IL8": "IL-8 (pg/mL)", "meld": "MELD", "child_pugh_points": "Child-Pugh points", "INR": "INR",
-          "Cr": "Creatinine (umol/L)", "Na": "Sodium (mmol/L)", "meld_na": "MELD-Na", "albi": "ALBI",
-          "Asc": "Ascites (L)", "HVPG": "HVPG (mmHg)", "CPA": "CPA (%)", "IL6": "IL-6 (pg/mL)",
-          "TNF": "TNF-a (pg/mL)", "IL10": "IL-10 (pg/mL)", "meld_3": "MELD 3.0"}
+#: output -> (name, unit) of the report's figures; a score's unit is "points"
+QUANTITIES = {"Alb": ("Albumin", "g/L"), "PTA": ("Prothrombin activity", "%"), "Bil": ("Bilirubin", "µmol/L"),
+              "IL8": ("IL-8", "pg/mL"), "meld": ("MELD", "points"), "child_pugh_points": ("Child-Pugh", "points"),
+              "INR": ("INR", "ratio"), "Cr": ("Creatinine", "µmol/L"), "Na": ("Sodium", "mmol/L"),
+              "meld_na": ("MELD-Na", "points"), "albi": ("ALBI", "score"), "Asc": ("Ascites", "L"),
+              "HVPG": ("HVPG", "mmHg"), "CPA": ("CPA", "%"), "IL6": ("IL-6", "pg/mL"), "TNF": ("TNF-α", "pg/mL"),
+              "IL10": ("IL-10", "pg/mL"), "meld_3": ("MELD 3.0", "points")}
+LABELS = {k: f"{n} ({u})" for k, (n, u) in QUANTITIES.items()}
+#: arm styles: colour, line style, marker, width; arms that coincide stay visible (dashes over a wider line)
+ARM_STYLES = [("#0072B2", "-", "o", 2.6), ("#D55E00", "--", "s", 1.9), ("#009E73", ":", "^", 2.2),
+              ("#CC79A7", "-.", "D", 1.6), ("#E69F00", (0, (5, 2, 1, 2)), "v", 1.8), ("#56B4E9", "-", "x", 1.2)]
+
+
+def _arm_order(order: list[str], present) -> list[str]:
+    """The protocol's arm order, limited to arms in the data, then any other arm found there."""
+    present = list(dict.fromkeys(str(a) for a in present))
+    return [a for a in order if a in present] + [a for a in present if a not in order]
+
+
+def _style(k: int) -> dict:
+    c, ls, m, lw = ARM_STYLES[k % len(ARM_STYLES)]
+    return {"color": c, "linestyle": ls, "marker": m, "linewidth": lw}
 
 
 def _save(fig, path: Path) -> str:
@@ -38,53 +56,105 @@ def _save(fig, path: Path) -> str:
 
 
 def _trajectories(visits: pd.DataFrame, params: list[str], change: bool, path: Path, arms: list[str]) -> str:
+    return _save(_trajectories_figure(visits, params, change, arms), path)
+
+
+def _trajectories_figure(visits: pd.DataFrame, params: list[str], change: bool, arms: list[str]):
+    """Per-visit mean (or change from baseline) with 95% CI by arm, one panel per output."""
     n = len(params)
     cols = min(3, n)
     rows = math.ceil(n / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.3 * rows), squeeze=False)
+    m, lo, hi = (("chg_mean", "chg_ci_low", "chg_ci_high") if change else ("mean", "ci_low", "ci_high"))
+    arms = _arm_order(arms, visits["arm"])
     for ax, p in zip(axes.flat, params, strict=False):
         d = visits[visits["param"] == p]
-        for arm in arms:
-            g = d[d["arm"] == arm]
-            m, lo, hi = (("chg_mean", "chg_ci_low", "chg_ci_high") if change else ("mean", "ci_low", "ci_high"))
-            ax.plot(g["visit_day"], g[m], marker="o", label=str(arm))
-            ax.fill_between(g["visit_day"], g[lo], g[hi], alpha=0.15)
+        steps = is_integer_output(p)    # a score between visits is the last one measured, not a slope
+        dx = 0.006 * max(float(d["visit_day"].max() - d["visit_day"].min()), 1.0) if len(d) else 0.0
+        for k, arm in enumerate(arms):
+            g = d[d["arm"].astype(str) == arm]
+            st = _style(k)
+            # arms a little apart on x (the markers and bars of coinciding arms would hide each other)
+            x = g["visit_day"] + (k - (len(arms) - 1) / 2) * dx
+            ax.plot(x, g[m], label=str(arm), markersize=4, drawstyle="steps-post" if steps else "default", **st)
+            ax.fill_between(x, g[lo], g[hi], alpha=0.12, color=st["color"], step="post" if steps else None)
         if change:
             ax.axhline(0, color="k", lw=0.6)
-        ax.set_title(("change in " if change else "") + LABELS.get(p, p), fontsize=10)
+        name, unit = QUANTITIES.get(p, (p, ""))
+        ax.set_title(("change in " if change else "") + name, fontsize=10)
+        ax.set_ylabel(unit)
         ax.set_xlabel("study day")
+        style_axis(ax, p, change=change)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
-    axes.flat[0].legend(fontsize=8)
-    fig.tight_layout()
-    return _save(fig, path)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside upper center", ncol=len(arms), fontsize=8, title="arm")
+    fig.set_layout_engine("constrained")
+    return fig
 
 
-def _km(curves: dict[str, pd.DataFrame], title: str, path: Path) -> str:
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for arm, c in curves.items():
-        ax.step(c["day"], c["survival"], where="post", label=arm)
-        ax.fill_between(c["day"], c["ci_low"], c["ci_high"], step="post", alpha=0.12)
-    ax.set_ylim(0, 1.02)
+def _km(adtte: pd.DataFrame, paramcd: str, title: str, path: Path, arms: list[str]) -> str:
+    return _save(_km_figure(adtte, paramcd, title, arms), path)
+
+
+def _km_figure(adtte: pd.DataFrame, paramcd: str, title: str, arms: list[str]):
+    """Kaplan-Meier curves by arm (lifelines) with censoring marks, 95% CI and numbers at risk below."""
+    from lifelines import KaplanMeierFitter
+    from lifelines.plotting import add_at_risk_counts
+
+    d = adtte[adtte["PARAMCD"] == paramcd]
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    fitters = []
+    for k, arm in enumerate(_arm_order(arms, d["TRTP"])):
+        g = d[d["TRTP"].astype(str) == arm]
+        st = _style(k)
+        km = KaplanMeierFitter(label=str(arm)).fit(g["AVAL"], event_observed=1 - g["CNSR"])
+        # identical curves (no events in either arm) stay apart: each arm's own dash and width, drawn in order
+        km.plot_survival_function(ax=ax, show_censors=True, ci_alpha=0.08, color=st["color"],
+                                  linestyle=st["linestyle"], linewidth=st["linewidth"], zorder=3 + k,
+                                  censor_styles={"marker": "|", "ms": 9, "mew": 1.4})
+        fitters.append(km)
+    ax.set_ylim(0, 1.04)
+    ax.set_xlim(left=0)
     ax.set_xlabel("study day")
-    ax.set_ylabel("probability")
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    return _save(fig, path)
+    ax.set_ylabel("probability without event")
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, title="arm (| censored)")
+    if fitters:
+        add_at_risk_counts(*fitters, ax=ax, fig=fig, rows_to_show=["At risk", "Events"])
+    fig.tight_layout()
+    return fig
 
 
 def _forest(comps: pd.DataFrame, path: Path) -> str:
+    return _save(_forest_figure(comps), path)
+
+
+def _forest_figure(comps: pd.DataFrame):
+    """One panel per endpoint (so one unit per x axis), each labelled with the endpoint and its unit; arms
+    against the comparator with 95% CI and a zero line."""
     d = comps.dropna(subset=["estimate"]).reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(7, 0.45 * max(len(d), 2) + 1.2))
-    y = range(len(d))[::-1]
-    for yi, (_, r) in zip(y, d.iterrows(), strict=True):
-        ax.plot([r["ci_low"], r["ci_high"]], [yi, yi], color="C0")
-        ax.plot(r["estimate"], yi, "s", color="C0")
-    ax.axvline(0, color="k", lw=0.6)
-    ax.set_yticks(list(y), [f"{r.endpoint} day {r.visit_day:g}: {r.arm} vs {r.reference}" for r in d.itertuples()],
-                  fontsize=8)
-    ax.set_xlabel("adjusted difference (ANCOVA on baseline), 95% CI")
-    return _save(fig, path)
+    groups = list(d.groupby(["endpoint", "param"], sort=False))
+    heights = [max(len(g), 1) + 1.2 for _, g in groups]
+    fig, axes = plt.subplots(len(groups), 1, figsize=(7.5, 0.42 * sum(heights) + 0.9 * len(groups)),
+                             squeeze=False, height_ratios=heights)
+    for ax, ((endpoint, param), g) in zip(axes[:, 0], groups, strict=True):
+        y = list(range(len(g)))[::-1]
+        ax.hlines(y, g["ci_low"], g["ci_high"], color="C0")
+        ax.plot(g["estimate"], y, "s", color="C0")
+        ax.axvline(0, color="k", lw=0.8)
+        ax.set_yticks(y, [f"{r.arm} vs {r.reference}" for r in g.itertuples()], fontsize=8)
+        ax.set_ylim(-0.8, len(g) - 0.2)
+        name, unit = QUANTITIES.get(param, (param, ""))
+        what = "change from baseline to" if "kind" in g and g["kind"].iloc[0] == "change" else "value at"
+        ax.set_xlabel(f"{endpoint}: difference in {name}, {what} day {g['visit_day'].iloc[0]:g} ({unit})",
+                      fontsize=9)
+        lo, hi = min(g["ci_low"].min(), 0.0), max(g["ci_high"].max(), 0.0)
+        pad = 0.08 * (hi - lo or 1.0)
+        ax.set_xlim(lo - pad, hi + pad)
+    fig.suptitle("Adjusted difference vs comparator (ANCOVA on baseline), 95% CI", fontsize=10)
+    fig.set_layout_engine("constrained")
+    return fig
 
 
 def _fmt(v) -> str:
@@ -106,7 +176,6 @@ def _table(df: pd.DataFrame) -> dict:
 def trial_report(protocol, analysis: dict[str, pd.DataFrame], consort: pd.DataFrame, screening: pd.DataFrame,
                  tables: dict[str, pd.DataFrame], out_dir: str | Path, protocol_file: str = "") -> Path:
     """Write `report.html` with its figures under `figures/`."""
-    from ..trial.analysis import km_curves
     from ..trial.tables import TTE_PARAMS
 
     out = Path(out_dir)
@@ -120,8 +189,8 @@ def trial_report(protocol, analysis: dict[str, pd.DataFrame], consort: pd.DataFr
     for e in protocol.endpoint:
         if e.kind == "time_to_event":
             code, label = TTE_PARAMS[e.event]
-            figs.append({"title": f"Kaplan-Meier: {e.name}", "data": _km(km_curves(tables["adtte"], code), label,
-                                                                          out / "figures" / f"km_{code}.png")})
+            figs.append({"title": f"Kaplan-Meier: {e.name}",
+                         "data": _km(tables["adtte"], code, label, out / "figures" / f"km_{code}.png", order)})
     if not analysis["comparisons"].empty and analysis["comparisons"]["estimate"].notna().any():
         figs.append({"title": "Forest plot of arm comparisons",
                      "data": _forest(analysis["comparisons"], out / "figures" / "forest.png")})

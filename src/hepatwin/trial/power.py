@@ -68,27 +68,51 @@ def power_analysis(protocol, population, replicates: int, n_per_arm: list[int], 
 
 
 def plot_power(summary: pd.DataFrame, path) -> None:
-    """Power curves (one panel per endpoint) as PNG, written atomically."""
+    """Power curves as PNG, written atomically (see `power_figure`)."""
+    import matplotlib.pyplot as plt
+
+    from ..io.atomic import atomic_path
+
+    fig = power_figure(summary)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+    plt.close(fig)
+
+
+def power_figure(summary: pd.DataFrame):
+    """One panel per endpoint, at most three a row (10 x 3.2 inches a row): power against subjects per arm
+    with 95% Monte-Carlo intervals, x ticks at the sizes run, the legend of each panel below it."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..io.atomic import atomic_path
-
     endpoints = list(dict.fromkeys(summary["endpoint"]))
-    fig, axes = plt.subplots(1, len(endpoints), figsize=(4.5 * len(endpoints), 3.6), squeeze=False)
-    for ax, e in zip(axes.flat, endpoints, strict=True):
-        for comp, g in summary[summary["endpoint"] == e].groupby("comparison", sort=False):
-            ax.errorbar(g["n_per_arm"], g["power"], yerr=1.96 * g["mcse"], marker="o", capsize=3, label=comp)
+    sizes = sorted({int(n) for n in summary["n_per_arm"]})
+    cols = min(3, len(endpoints))
+    rows = -(-len(endpoints) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(10, 3.4 * rows), squeeze=False, layout="constrained")
+    for ax, e in zip(axes.flat, endpoints, strict=False):
+        comps = list(summary[summary["endpoint"] == e].groupby("comparison", sort=False))
+        for j, (comp, g) in enumerate(comps):
+            # comparisons nudged apart along x so their intervals do not hide each other
+            dodge = 2 ** (0.04 * (j - (len(comps) - 1) / 2))
+            ax.errorbar(g["n_per_arm"] * dodge, g["power"], yerr=1.96 * g["mcse"], marker="o", ms=4, capsize=2,
+                        label=comp)
         ax.axhline(0.8, color="grey", ls="--", lw=0.8)
         ax.set_xscale("log", base=2)
+        # ticks at the sizes run, as plain numbers (a log axis would label 2^3, 2^4 and skip the others)
+        ax.set_xticks(sizes, [str(n) for n in sizes])
+        ax.minorticks_off()
+        if len(sizes) == 1:
+            ax.set_xlim(sizes[0] / 1.5, sizes[0] * 1.5)
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel("subjects per arm")
         ax.set_ylabel("power")
         ax.set_title(e, fontsize=10)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
+        # below the panel, not over the curves
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.28), frameon=False)
+    for ax in list(axes.flat)[len(endpoints):]:
+        ax.axis("off")
+    fig.suptitle("Power by simulation (dashed: 80%; bars: 95% Monte-Carlo interval)", fontsize=10)
+    return fig
