@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import tomllib
 from pathlib import Path
 
@@ -367,3 +368,109 @@ def test_power_with_one_subject_per_arm_is_refused():
     proto, pop = parse_protocol(small_protocol())
     with pytest.raises(ValueError, match="at least 2 subjects"):
         run_trial(proto, pop, n_per_arm=1)
+
+
+# ----------------------------------------------------------------------------- edge cases: say what cannot be estimated
+
+NEAR_TOTAL_DROPOUT = {"value": 40.0, "low": 0.0, "high": 100.0, "unit": "1/year",
+                      "source": "assumed: a test of near-total loss to follow-up"}
+
+
+def _protocol_toml(survival: bool, dropout: bool) -> str:
+    d = small_protocol()
+    text = _toml({k: d[k] for k in ("name", "seed", "population", "follow_up_days")})
+    if dropout:
+        text += "dropout_per_year = " + _toml({"x": NEAR_TOTAL_DROPOUT}).split(" = ", 1)[1]
+    text += "[[background]]\nkind = 'antiviral'\nstart_day = -365\n"
+    text += "[[arm]]\nname = 'control'\nn = 3\ncontrol = true\n"
+    text += "[[arm]]\nname = 'msc'\nn = 3\n[[arm.regimen]]\ndose = 1e8\ndays = [1, 8, 15]\n"
+    text += "[visits]\ndays = [0, 29, 85]\n"
+    text += "[[endpoint]]\nname = 'alb'\nkind = 'change'\nvariable = 'Alb'\n"
+    if survival:
+        text += "[[endpoint]]\nname = 'os'\nkind = 'time_to_event'\nevent = 'death'\n"
+    return text
+
+
+def test_near_total_dropout_says_not_estimable_and_why(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text(_protocol_toml(survival=True, dropout=True))
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["trial", "run", str(path), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    # the CLI line says why instead of "+nan (95% CI nan to nan, p = nan)"
+    assert "nan" not in res.output.lower(), res.output
+    line = next(x for x in res.output.splitlines() if x.strip().startswith("alb day 85"))
+    assert "not estimable: " in line and "subjects with data in arm msc" in line, line
+    comps = pd.read_csv(out / "analysis" / "comparisons.csv")
+    assert comps["estimate"].isna().all() and comps["p"].isna().all()  # numbers stay NaN in the CSV ...
+    assert comps["note"].str.startswith("not estimable: ").all()  # ... with the reason beside them
+    for name in ("survival", "cox", "logrank"):
+        t = pd.read_csv(out / "analysis" / f"{name}.csv")
+        assert len(t) and t["note"].fillna("").str.startswith("not estimable: ").all(), (name, t)
+    html = (out / "report.html").read_text()
+    assert "not estimable: " in html and ">nan<" not in html.lower()
+    # the disposition still adds up
+    c = pd.read_csv(out / "consort.csv").iloc[0]
+    assert c["dropped_out"] >= 5 and c[["completed", "died", "transplanted", "dropped_out"]].sum() == c["enrolled"]
+
+
+def test_no_time_to_event_endpoint_writes_no_empty_tables_or_sections(tmp_path):
+    path = tmp_path / "p.toml"
+    out = tmp_path / "out"
+    path.write_text(_protocol_toml(survival=True, dropout=False))
+    assert CliRunner().invoke(app, ["trial", "run", str(path), "--out", str(out)]).exit_code == 0
+    assert (out / "analysis" / "cox.csv").exists()
+    path.write_text(_protocol_toml(survival=False, dropout=False))  # the same folder, no survival endpoint now
+    res = CliRunner().invoke(app, ["trial", "run", str(path), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    # no empty (1-byte) tables, and none left from the earlier run
+    for name in ("cox", "logrank", "survival"):
+        assert not (out / "analysis" / f"{name}.csv").exists(), name
+    for csv in (out / "analysis").glob("*.csv"):
+        assert len(pd.read_csv(csv)) > 0, csv.name
+    man = json.loads((out / "manifest.json").read_text())
+    assert "analysis/cox.csv" not in man["files"] and "analysis/comparisons.csv" in man["files"]
+    html = re.sub(r"base64,[^\"]*", "", (out / "report.html").read_text())  # the figures' bytes may spell anything
+    assert "<h2>Survival</h2>" not in html and "Log-rank" not in html and "Cox" not in html
+    assert "<h2>Between-arm comparisons" in html
+
+
+def test_analysis_notes_for_too_few_subjects_and_no_events():
+    # ANCOVA with one subject in an arm: NaN with the reason
+    adlb = pd.DataFrame({"TRTP": ["ctl"] * 4 + ["lo"] + ["hi"] * 3, "PARAM": "Alb", "AVISIT": 85.0,
+                         "BASE": [30, 31, 29, 32, 30, 28, 31, 30.5], "CHG": [0, 1, -1, 0.5, 2, 1.5, 2.5, 2]})
+    out = ancova(adlb, "Alb", 85.0, "ctl").set_index("arm")
+    assert math.isnan(out.loc["lo", "estimate"])
+    assert out.loc["lo", "note"] == "not estimable: 1 subject with data in arm lo at day 85 (2 needed)"
+    assert out.loc["hi", "note"] == "" and np.isfinite(out.loc["hi", "estimate"])
+    # an arm named in the protocol but without any data is reported, not dropped
+    out = ancova(adlb, "Alb", 85.0, "ctl", arms=["ctl", "lo", "hi", "none"]).set_index("arm")
+    assert out.loc["none", "n"] == 0 and out.loc["none", "note"].startswith("not estimable: 0 subjects")
+    # Kaplan-Meier: no events -> no interval (not 1 to 1); nobody followed to the day -> no estimate
+    adtte = pd.DataFrame({"TRTP": ["a"] * 3, "PARAMCD": "OS", "AVAL": [10.0, 15.0, 20.0], "CNSR": [1, 1, 1]})
+    km = kaplan_meier(adtte, "OS", [12.0, 30.0])
+    assert km["survival"].iloc[0] == 1.0 and km[["ci_low", "ci_high"]].iloc[0].isna().all()
+    assert km["note"].iloc[0].startswith("no events")
+    assert math.isnan(km["survival"].iloc[1]) and km["note"].iloc[1].startswith("not estimable: no subject")
+    assert logrank(adtte, "OS")["note"].startswith("not estimable: ")
+
+
+def test_power_with_no_estimable_replicate_is_not_estimable_not_zero(tmp_path):
+    proto, pop = parse_protocol(small_protocol(dropout_per_year=NEAR_TOTAL_DROPOUT))
+    summary, tests = power_analysis(proto, pop, replicates=2, n_per_arm=[2])
+    # every test has a row in every replicate, also when it has no data (then p is NaN with a note)
+    comps = {"msc vs control", "control: change from baseline", "msc: change from baseline", "log-rank across arms"}
+    assert set(summary["comparison"]) == comps and (summary["replicates"] == 2).all()
+    none = summary[summary["estimable"] == 0]
+    assert len(none) >= 3
+    assert none["power"].isna().all() and none["mcse"].isna().all()
+    assert none["note"].str.startswith("not estimable: no replicate gave a p-value").all()
+    assert tests.loc[tests["p"].isna(), "note"].str.startswith("not estimable: ").all()
+    path = tmp_path / "p.toml"
+    path.write_text(_protocol_toml(survival=True, dropout=True))
+    res = CliRunner().invoke(app, ["trial", "power", str(path), "--replicates", "2", "--n-per-arm", "2"])
+    assert res.exit_code == 0, res.output
+    assert "not estimable" in res.output and "0.00" not in res.output and "nan" not in res.output.lower()
+    rows = json.loads(CliRunner().invoke(app, ["trial", "power", str(path), "--replicates", "2", "--n-per-arm",
+                                               "2", "--json"]).output)
+    assert all(r["power"] is None and r["note"].startswith("not estimable") for r in rows if r["estimable"] == 0)
