@@ -136,7 +136,7 @@ def kaplan_meier(adtte: pd.DataFrame, paramcd: str, times: list[float]) -> pd.Da
             if at_risk == 0 and s > 0:
                 r.update(survival=np.nan, ci_low=np.nan, ci_high=np.nan,
                          note=f"not estimable: no subject of arm {arm} followed to day {t:g} "
-                              f"(longest follow-up day {g['AVAL'].max():g})")
+                              f"(longest follow-up day {g['AVAL'].max():.1f})")
             elif events == 0:
                 r.update(ci_low=np.nan, ci_high=np.nan,
                          note="no events by this day: interval not estimable")

@@ -19,35 +19,62 @@ from .tables import TTE_PARAMS, build_tables
 
 def replicate_tests(tables: dict[str, pd.DataFrame], protocol) -> pd.DataFrame:
     """p-values of every endpoint test in every replicate: arm vs comparator (ANCOVA), within-arm change
-    from baseline (one-sample t), and the log-rank test for time-to-event endpoints."""
+    from baseline (one-sample t), and the log-rank test for time-to-event endpoints.
+
+    Every replicate has a row for every test, also when the data cannot support it: then p and the
+    estimate are NaN and `note` says "not estimable: " and why."""
     ref = reference_arm(protocol)
+    names = [a.name for a in protocol.arm]
     rows = []
     adlb_all, adtte_all = tables["adlb"], tables["adtte"]
-    for r, adlb in adlb_all.groupby("REPLICATE", sort=True):
+    for r in sorted(pd.unique(tables["adsl"]["REPLICATE"])):
+        adlb = adlb_all[adlb_all["REPLICATE"] == r]
         adtte = adtte_all[adtte_all["REPLICATE"] == r]
         for e in protocol.endpoint:
             if e.kind == "time_to_event":
                 lr = logrank(adtte, TTE_PARAMS[e.event][0])
-                rows.append((r, e.name, "log-rank across arms", lr["p"], np.nan, e.alpha))
+                rows.append((r, e.name, "log-rank across arms", lr["p"], np.nan, e.alpha, lr["note"]))
                 continue
             visit = e.visit_day if e.visit_day is not None else protocol.visits.days[-1]
             on = "CHG" if e.kind == "change" else "AVAL"
-            for c in ancova(adlb, e.variable, visit, ref, on=on).itertuples():
-                rows.append((r, e.name, f"{c.arm} vs {ref}", c.p, c.estimate, e.alpha))
+            for c in ancova(adlb, e.variable, visit, ref, on=on, arms=names).itertuples():
+                rows.append((r, e.name, f"{c.arm} vs {ref}", c.p, c.estimate, e.alpha, c.note))
             if e.kind == "change":
                 d = adlb[(adlb["PARAM"] == e.variable) & (adlb["AVISIT"] == visit)]
-                for arm, g in d.groupby("TRTP", sort=False):
-                    x = g["CHG"].dropna().to_numpy(float)
-                    p = float(stats.ttest_1samp(x, 0.0).pvalue) if x.size > 1 and np.ptp(x) > 0 else np.nan
+                for arm in names:
+                    x = d.loc[d["TRTP"] == arm, "CHG"].dropna().to_numpy(float)
+                    p, note = np.nan, ""
+                    if x.size < 2:
+                        note = (f"not estimable: {x.size} subject{'' if x.size == 1 else 's'} with data in arm "
+                                f"{arm} at day {visit:g} (2 needed)")
+                    elif np.ptp(x) == 0:
+                        note = f"not estimable: no spread in the change in arm {arm} at day {visit:g}"
+                    else:
+                        p = float(stats.ttest_1samp(x, 0.0).pvalue)
                     rows.append((r, e.name, f"{arm}: change from baseline", p, float(np.mean(x)) if x.size else
-                                 np.nan, e.alpha))
-    return pd.DataFrame(rows, columns=["replicate", "endpoint", "comparison", "p", "estimate", "alpha"])
+                                 np.nan, e.alpha, note))
+    return pd.DataFrame(rows, columns=["replicate", "endpoint", "comparison", "p", "estimate", "alpha", "note"])
+
+
+def _summary_note(g: pd.DataFrame) -> str:
+    """Why some or all replicates of one test have no p-value (the most common reason)."""
+    missing = g[g["p"].isna()]
+    if missing.empty:
+        return ""
+    notes = missing["note"].replace("", "not estimable").value_counts()
+    why = notes.index[0].removeprefix("not estimable: ")
+    if len(missing) == len(g):
+        return f"not estimable: no replicate gave a p-value; most often {why}"
+    return f"{len(missing)} of {len(g)} replicates not estimable, counted as not significant; most often {why}"
 
 
 def power_analysis(protocol, population, replicates: int, n_per_arm: list[int], *, seed: int | None = None,
                    progress=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Power (fraction of replicates with p < alpha, a missing p counting as not significant) per endpoint,
-    comparison and n per arm, with its Monte-Carlo standard error; and the per-replicate p-values."""
+    comparison and n per arm, with its Monte-Carlo standard error; and the per-replicate p-values.
+
+    `estimable` counts the replicates that gave a p-value; when none did, power, its standard error
+    and the median p are NaN (not 0) and `note` says why; when some did not, `note` says how many."""
     per_rep = []
     for k, n in enumerate(n_per_arm):
         t0 = time.perf_counter()
@@ -60,10 +87,16 @@ def power_analysis(protocol, population, replicates: int, n_per_arm: list[int], 
         per_rep.append(tests)
     tests = pd.concat(per_rep, ignore_index=True)
     sig = (tests["p"] < tests["alpha"]).astype(float)
-    summary = (tests.assign(significant=sig).groupby(["endpoint", "comparison", "n_per_arm"], sort=False)
-               .agg(power=("significant", "mean"), replicates=("significant", "size"),
-                    median_p=("p", "median"), mean_estimate=("estimate", "mean")).reset_index())
+    keys = ["endpoint", "comparison", "n_per_arm"]
+    grouped = tests.assign(significant=sig).groupby(keys, sort=False)
+    summary = grouped.agg(power=("significant", "mean"), replicates=("significant", "size"),
+                          estimable=("p", "count"), median_p=("p", "median"),
+                          mean_estimate=("estimate", "mean")).reset_index()
     summary["mcse"] = np.sqrt(summary["power"] * (1 - summary["power"]) / summary["replicates"])
+    none = summary["estimable"] == 0
+    summary.loc[none, ["power", "mcse"]] = np.nan
+    notes = grouped[["p", "note"]].apply(_summary_note)
+    summary["note"] = [notes.loc[tuple(k)] for k in summary[keys].itertuples(index=False)]
     return summary, tests
 
 
