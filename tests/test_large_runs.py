@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hepatwin.cli import UserError, app
+from hepatwin.io.run_folder import ForeignFolderError
 from hepatwin.population import load_population
 from hepatwin.population.large import ResumeError, read_chunks, run_chunks
 from hepatwin.scenario import Regimen
@@ -32,7 +33,7 @@ def test_resume_gives_identical_chunks(tmp_path):
     # an interrupted run: only the first chunk finished, plus a stale partial file
     part = tmp_path / "part"
 
-    def interrupt(done: int) -> None:
+    def interrupt(done: int, total: int) -> None:
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
@@ -43,7 +44,9 @@ def test_resume_gives_identical_chunks(tmp_path):
     assert summary["chunks_skipped"] == 1
     assert _digests(part) == _digests(full)
     df = read_chunks(full)
-    assert df["Alb"].dtype == np.float32 and df["patient_id"].nunique() == 120
+    # the file's criteria accept 120 candidates; its albumin target selects fewer of them
+    assert summary["n_accepted"] == 120 and 10 < summary["n_selected"] < 120
+    assert df["Alb"].dtype == np.float32 and df["patient_id"].nunique() == summary["n_selected"]
     assert sorted(df["day"].unique()) == list(np.arange(0.0, 91.0, 7.0))
     assert (df[df.day == 0]["survival"] == 1.0).all()
 
@@ -54,21 +57,23 @@ def test_cli_population_simulate(tmp_path):
                         "--regimen", str(scen), "--end-day", "60", "--chunk", "20", "--out", str(tmp_path)],
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
-    assert len(list((tmp_path / "chunks").glob("chunk_*.parquet"))) == 2
-    assert (tmp_path / "manifest.json").exists()
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["n_accepted"] == 30 and "selected to the targets" in p.stdout
+    assert len(list((tmp_path / "chunks").glob("chunk_*.parquet"))) == -(-manifest["n_selected"] // 20)
 
 
 def _small_run(out: Path, **over) -> dict:
-    """Two patients to day 14 in one chunk; `over` changes one setting (or the population config)."""
-    args = {"cfg": load_population(POP), "n": 2, "regimens": [], "end_day": 14.0, "step_days": 7.0, "chunk": 2,
-            "float32": False} | over
+    """Two patients to day 14 in one chunk; `over` changes one setting (or the population config). The
+    targets are left out: selecting to them needs more than two accepted patients."""
+    args = {"cfg": load_population(POP).model_copy(update={"targets": {}}), "n": 2, "regimens": [],
+            "end_day": 14.0, "step_days": 7.0, "chunk": 2, "float32": False} | over
     cfg, n, regimens = args.pop("cfg"), args.pop("n"), args.pop("regimens")
     return run_chunks(cfg, n, regimens, out, **args)
 
 
 @pytest.mark.parametrize("change, words", [
     ({"cfg": load_population(OTHER_POP)}, ["seed was 2024, now 7", "population config name was"]),
-    ({"cfg": load_population(POP).model_copy(update={"seed": 5})}, ["seed was 2024, now 5"]),
+    ({"cfg": load_population(POP).model_copy(update={"seed": 5, "targets": {}})}, ["seed was 2024, now 5"]),
     ({"n": 4}, ["n was 2, now 4"]),
     ({"chunk": 1}, ["chunk was 2, now 1"]),
     ({"end_day": 28.0}, ["end_day was 14.0, now 28.0"]),
@@ -102,14 +107,19 @@ def test_settings_are_recorded_and_a_folder_without_chunks_starts_afresh(tmp_pat
 def test_chunks_without_recorded_settings_are_not_resumed(tmp_path):
     (tmp_path / "chunks").mkdir()
     (tmp_path / "chunks" / "chunk_00000.parquet").write_bytes(b"from an unknown run")
+    (tmp_path / ".hepatwin.lock").write_text("{}")
     with pytest.raises(ResumeError, match=r"run_settings\.json"):
-        _small_run(tmp_path)
+        _small_run(tmp_path)   # a hepatwin folder (it has a lock file) whose chunks cannot be matched
+    (tmp_path / ".hepatwin.lock").unlink()
+    with pytest.raises(ForeignFolderError, match="did not write"):
+        _small_run(tmp_path)   # a folder hepatwin did not write at all
+    assert (tmp_path / "chunks" / "chunk_00000.parquet").read_bytes() == b"from an unknown run"
 
 
 def test_cli_resume_of_a_different_population_exits_2(tmp_path):
     out = tmp_path / "ps"
     common = ["--chunk", "2", "--out", str(out)]
-    first = subprocess.run([sys.executable, "-m", "hepatwin.cli", "population", "simulate", str(POP), "--n", "2",
+    first = subprocess.run([sys.executable, "-m", "hepatwin.cli", "population", "simulate", str(POP), "--n", "20",
                             "--end-day", "30", *common], capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
     second = subprocess.run([sys.executable, "-m", "hepatwin.cli", "population", "simulate", str(OTHER_POP),
@@ -117,7 +127,7 @@ def test_cli_resume_of_a_different_population_exits_2(tmp_path):
     assert second.returncode == 2 and "Traceback" not in second.stderr
     assert "error:" in second.stderr and "seed was 2024, now 7" in second.stderr and "end_day was 30.0, now 60.0" \
         in second.stderr
-    assert len(_digests(out)) == 1 and (out / "manifest.json").exists()
+    assert len(_digests(out)) == json.loads((out / "manifest.json").read_text())["chunks"] > 1
 
 
 @pytest.mark.parametrize("args, words", [

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from . import DISCLAIMER, __version__
 from .io.atomic import check_out_dir, prepare_out_dir
+from .io.run_folder import run_folder
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help=f"hepatwin {__version__}: liver disease and MSC therapy simulation. {DISCLAIMER}")
@@ -54,6 +55,28 @@ def _load(path: Path):
         return load_scenario(path)
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
+
+
+ALLOW_LARGE_HELP = "run even if the estimated output or follow-up is beyond the limits (hepatwin.limits)"
+
+
+def _check_size(scen, allow_large: bool) -> None:
+    """Refuse a scenario whose results would not fit, before anything is computed or written."""
+    from .limits import RunTooLargeError, check_scenario
+    from .model import build_model
+    from .simulate import result_width
+
+    try:
+        check_scenario(scen, result_width(build_model()), allow_large)
+    except RunTooLargeError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _writing(progress: Progress, task):
+    """A progress callback for writers: (file name, done, total)."""
+    def report(name: str, done: int, total: int) -> None:
+        progress.update(task, description=f"writing {name} {done:,}/{total:,} rows")
+    return report
 
 
 # --------------------------------------------------------------------------- score
@@ -129,27 +152,25 @@ def simulate(
     out: Annotated[Path, typer.Option("--out", help="output folder")],
     plots: Annotated[bool, typer.Option(help="write PNG plots")] = True,
     engine: Annotated[Engine, typer.Option(help="scipy (reference) or numba (compiled BDF)")] = None,
+    allow_large: Annotated[bool, typer.Option("--allow-large", help=ALLOW_LARGE_HELP)] = False,
 ) -> None:
     """Simulate one scenario; write tables (Parquet, CSV), NetCDF, plots and manifest.json."""
-    from .io.manifest import invalidate
     from .io.results_store import save_result
     from .report.plots import plot_result
     from .simulate import simulate as run
 
     scen = _load(scenario)
-    prepare_out_dir(out)
-    invalidate(out)
-    with _progress() as progress:
+    _check_size(scen, allow_large)
+    with run_folder(out), _progress() as progress:
         task = progress.add_task(f"simulating {scen.name}", total=3)
-        result = run(scen, engine=(engine or Engine.scipy).value)
+        result = run(scen, engine=(engine or Engine.scipy).value, allow_large=allow_large)
         progress.advance(task)
         extra = {}
         if plots and result.ok:
             progress.update(task, description="plotting")
             extra = {f"plot:{k}": p for k, p in plot_result(result, out / "plots").items()}
         progress.advance(task)
-        progress.update(task, description="writing results")
-        save_result(result, out, extra)
+        save_result(result, out, extra, progress=_writing(progress, task))
         progress.advance(task)
     if not result.ok:
         err_console.print(_red("solver failed", f" ({result.status}): {result.message}; partial results in {out}"))
@@ -165,11 +186,12 @@ def compare(
     out: Annotated[Path, typer.Option("--out", help="output folder")],
     days: Annotated[str, typer.Option(help="comma-separated visit days for the table")] = "0,29,57,85,169",
     engine: Annotated[Engine, typer.Option(help="scipy (reference) or numba (compiled BDF)")] = None,
+    allow_large: Annotated[bool, typer.Option("--allow-large", help=ALLOW_LARGE_HELP)] = False,
 ) -> None:
     """Simulate scenarios side by side and write an HTML report (the demo)."""
     import math
 
-    from .io.manifest import invalidate, make_manifest, write_manifest
+    from .io.manifest import make_manifest, write_manifest
     from .io.results_store import save_result
     from .report.html import compare_report
     from .simulate import simulate as run
@@ -190,27 +212,26 @@ def compare(
                         "rename one")
     scens = [_load(p) for p in scenarios]
     for p, s in zip(scenarios, scens, strict=True):
+        _check_size(s, allow_large)
         times = set(s.simulation.output_times())
         missing = [d for d in visit_days if d not in times]
         if missing:
             raise UserError(f"{p}: visit day(s) {missing} are not output times of the scenario")
-    prepare_out_dir(out)
-    invalidate(out)
     results = []
-    with _progress() as progress:
+    with run_folder(out), _progress() as progress:
         task = progress.add_task("simulating", total=len(scens) + 1)
         for p, s in zip(scenarios, scens, strict=True):
             progress.update(task, description=f"simulating {s.name}")
-            r = run(s, engine=(engine or Engine.scipy).value)
+            r = run(s, engine=(engine or Engine.scipy).value, allow_large=allow_large)
             save_result(r, out / p.stem)
             results.append(r)
             progress.advance(task)
         progress.update(task, description="writing report")
         report = compare_report(results, [str(p) for p in scenarios], out, days=visit_days)
         progress.advance(task)
-    write_manifest(out, make_manifest("comparison", scenarios=[str(p) for p in scenarios],
-                                      scenario_sha256=[s.digest() for s in scens],
-                                      status=[r.status for r in results], report="report.html"))
+        write_manifest(out, make_manifest("comparison", scenarios=[str(p) for p in scenarios],
+                                          scenario_sha256=[s.digest() for s in scens],
+                                          status=[r.status for r in results], report="report.html"))
     failed = [r.scenario.name for r in results if not r.ok]
     out_console.print(f"report: {report.resolve()}")
     if failed:
@@ -276,19 +297,46 @@ def model_check(as_json: Annotated[bool, typer.Option("--json", help="print resu
 def export_sbml_cmd(
     out: Annotated[Path, typer.Argument(help="SBML file to write")],
     scenario: Annotated[Path | None, typer.Argument(help="scenario TOML (parameters, initial state, events)")] = None,
+    start: Annotated[str, typer.Option(
+        help="what SBML time 0 is: burn-in (default; the scenario's first simulated day, i.e. the start of the "
+             "disease-history burn-in if the patient has one) or baseline (scenario day 0: the burn-in is "
+             "simulated with the reference solver and the day-0 state exported as initial values)")] = "burn-in",
+    verbose: Annotated[bool, typer.Option("--verbose", help="print libsbml's warnings, one line each "
+                                                            "(they are always written to OUT.warnings.txt)")] = False,
 ) -> None:
-    """SBML Level 3 Version 2 of the model (with a scenario's infusions and therapy as events)."""
+    """SBML Level 3 Version 2 of the model (with a scenario's infusions and therapy as events).
+
+    libsbml's consistency warnings go to a file beside OUT (OUT.xml -> OUT.warnings.txt).
+    """
     from .io.atomic import write_text
-    from .io.sbml import export_sbml, export_scenario
+    from .io.sbml import START, export_sbml, export_scenario
     from .model import build_model
 
     if out.suffix.lower() == ".toml":   # the arguments swapped: do not write SBML over a scenario
         raise UserError(f"{out}: the SBML file to write ends in .toml; the order is "
                         "`hepatwin export sbml OUT.xml [SCENARIO.toml]`")
-    report = export_scenario(_load(scenario)) if scenario else export_sbml(build_model())
+    if start not in START:
+        raise UserError(f"--start {start!r}: expected one of {', '.join(START)}")
+    if start == "baseline" and scenario is None:
+        raise UserError("--start baseline: needs a SCENARIO.toml (the plain model has no burn-in: "
+                        "its SBML time 0 is already day 0)")
+    report = export_scenario(_load(scenario), start=start) if scenario else export_sbml(build_model())
+    warnings_path = out.with_suffix(".warnings.txt")
     write_text(out, report.sbml)
+    write_text(warnings_path, f"# libsbml consistency check of {out.name}: {len(report.errors)} error(s), "
+                              f"{len(report.warnings)} warning(s); one line each: "
+                              "severity | category, id, line | message | short message\n"
+                              + "".join(w + "\n" for w in report.warnings))
     out_console.print(f"wrote {out}: libsbml consistency check {len(report.errors)} error(s), "
-                      f"{len(report.warnings)} warning(s)")
+                      f"{len(report.warnings)} warning(s), listed in {warnings_path}"
+                      + ("" if verbose or not report.warnings else " (--verbose prints them)"))
+    if verbose:
+        for line in report.warnings:
+            out_console.print(line, highlight=False)
+    t0 = report.t_offset
+    out_console.print(f"SBML time 0 = study day {t0:g}"
+                      + (f" (start of the {-t0 / 365.25:g}-year burn-in; scenario day 0 = SBML time {-t0:g}; "
+                         "--start baseline exports from day 0)" if t0 < 0 else ""), highlight=False)
 
 
 population_app = typer.Typer(no_args_is_help=True, help="Virtual populations.")
@@ -304,7 +352,7 @@ def population_generate(
 ) -> None:
     """Sample, burn in and screen virtual patients; select to target distributions if given."""
     from .io.atomic import atomic_path
-    from .io.manifest import invalidate, make_manifest, write_manifest
+    from .io.manifest import make_manifest, write_manifest
     from .population import ScreeningError, generate, load_population
     from .scenario import ScenarioError
 
@@ -312,23 +360,25 @@ def population_generate(
         cfg = load_population(config)
     except ScenarioError as exc:
         raise UserError(str(exc)) from None
-    prepare_out_dir(out)
-    with _progress() as progress:
-        task = progress.add_task("screening candidates", total=n)
-        try:
-            res = generate(cfg, n, chunk=chunk,
-                           progress=lambda seen, acc: progress.update(task, completed=min(acc, n),
-                                                                      description=f"screened {seen} candidates"))
-        except (ValueError, ScreeningError) as exc:
-            raise UserError(str(exc)) from None
-    invalidate(out)  # only now: a failed screening leaves an earlier run in OUT as it was
-    with atomic_path(out / "patients.parquet") as tmp:
-        res.candidates.to_parquet(tmp, index=False)
-    write_manifest(out, make_manifest(
-        "population", config=cfg.model_dump(mode="json"), seed=cfg.seed, n_requested=n,
-        n_candidates=len(res.candidates), n_accepted=int(res.candidates["accepted"].sum()),
-        n_selected=int(res.candidates["selected"].sum()), acceptance_rate=res.acceptance_rate,
-        rejections=res.rejections, ks=res.ks, scaling_factor=res.scaling_factor, timings_s=res.timings))
+    # the folder is held from the start, but cleared only once screening succeeded: a failed screening leaves
+    # an earlier run in OUT as it was (and a new OUT is removed again)
+    with run_folder(out, begin=False) as folder:
+        with _progress() as progress:
+            task = progress.add_task("screening candidates", total=n)
+            try:
+                res = generate(cfg, n, chunk=chunk,
+                               progress=lambda seen, acc: progress.update(task, completed=min(acc, n),
+                                                                          description=f"screened {seen} candidates"))
+            except (ValueError, ScreeningError) as exc:
+                raise UserError(str(exc)) from None
+        folder.begin()
+        with atomic_path(out / "patients.parquet") as tmp:
+            res.candidates.to_parquet(tmp, index=False)
+        write_manifest(out, make_manifest(
+            "population", config=cfg.model_dump(mode="json"), seed=cfg.seed, n_requested=n,
+            n_candidates=len(res.candidates), n_accepted=int(res.candidates["accepted"].sum()),
+            n_selected=int(res.candidates["selected"].sum()), acceptance_rate=res.acceptance_rate,
+            rejections=res.rejections, ks=res.ks, scaling_factor=res.scaling_factor, timings_s=res.timings))
     out_console.print(f"{len(res.candidates)} candidates, {int(res.candidates['accepted'].sum())} accepted "
                       f"(acceptance rate {res.acceptance_rate:.1%}), {int(res.candidates['selected'].sum())} selected")
     for name, count in res.rejections.items():
@@ -342,20 +392,32 @@ def population_generate(
 @population_app.command("simulate")
 def population_simulate(
     config: Annotated[Path, typer.Argument(help="population TOML file")],
-    n: Annotated[int, typer.Option("--n", min=1, help="number of virtual patients (ids 0..n-1)")],
-    out: Annotated[Path, typer.Option("--out", help="output folder (chunks/ and manifest.json)")],
+    out: Annotated[Path, typer.Option("--out", help="output folder (chunks/, patients.parquet, manifest.json)")],
+    n: Annotated[int | None, typer.Option("--n", min=1, help=(
+        "virtual patients accepted by the file's criteria (then selected to its targets, if any); "
+        "or give --patients"))] = None,
+    patients: Annotated[Path | None, typer.Option(
+        "--patients", help="a `population generate` folder of the same file: simulate its selected patients")
+    ] = None,
     regimen: Annotated[Path | None, typer.Option(help="scenario TOML whose \\[\\[regimen]] entries are given")] = None,
     # no min= on the day options: it would let inf through and call nan "not >= 1"; checked below
     end_day: Annotated[float, typer.Option(help="last simulated day (>= 1)")] = 730.0,
     step_days: Annotated[float, typer.Option(help="output grid (days, >= 0.01)")] = 7.0,
     chunk: Annotated[int, typer.Option(min=1, help="patients per chunk file")] = 5000,
     float32: Annotated[bool, typer.Option(help="store outputs as float32")] = False,
+    allow_large: Annotated[bool, typer.Option("--allow-large", help=ALLOW_LARGE_HELP)] = False,
 ) -> None:
-    """Simulate a large population chunk by chunk to disk; rerun the same command to resume."""
+    """Simulate the population the file defines (screened by its criteria, selected to its targets) from the
+    start of each patient's disease history to --end-day, chunk by chunk to disk; rerun to resume."""
     from .io.manifest import make_manifest, write_manifest
+    from .limits import RunTooLargeError
     from .population import load_population
-    from .population.large import ResumeError, output_grid, run_chunks
+    from .population.large import ResumeError, ids_from_generated, output_grid, run_chunks
     from .scenario import ScenarioError
+
+    if (n is None) == (patients is None):
+        raise UserError("give --n (patients to screen for) or --patients (a `population generate` folder), "
+                        "one of the two")
 
     try:   # before anything is written; run_chunks checks the same
         output_grid(end_day, step_days, names=("--end-day", "--step-days"), lows=(1.0, 0.01))
@@ -372,19 +434,39 @@ def population_simulate(
     late = [d for r in regimens for d in r.days if d > end_day]
     if late:
         raise UserError(f"--regimen {regimen}: infusion day(s) {late} are after --end-day {end_day:g}")
-    prepare_out_dir(out)
-    # run_chunks removes the old manifest only after checking that OUT holds this run (or nothing)
-    with _progress() as progress:
-        task = progress.add_task("simulating", total=n)
+    ids = None
+    if patients is not None:
+        try:
+            ids = ids_from_generated(patients, cfg)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        n = len(ids)
+    # run_chunks clears OUT, or keeps it to resume, only after checking that OUT holds this run (or nothing)
+    with run_folder(out, resume=True), _progress() as progress:
+        task = progress.add_task("screening" if ids is None and (cfg.criteria or cfg.targets) else "simulating",
+                                 total=n)
+
+        def screened(seen, acc):
+            progress.update(task, completed=min(acc, n), description=f"screening: {seen} candidates")
+
+        def simulated(done, total):
+            progress.update(task, completed=done, total=total, description=f"simulating {done:,}/{total:,}")
+
         try:
             summary = run_chunks(cfg, n, regimens, out, end_day=end_day, step_days=step_days, chunk=chunk,
-                                 float32=float32, progress=lambda done: progress.update(task, completed=done))
-        except ResumeError as exc:
+                                 float32=float32, progress=simulated, ids=ids, screen_progress=screened,
+                                 allow_large=allow_large)
+        except (ResumeError, RunTooLargeError) as exc:
             raise UserError(str(exc)) from None
-    write_manifest(out, make_manifest("population_run", config=cfg.model_dump(mode="json"), seed=cfg.seed,
-                                      regimens=[r.model_dump(mode="json") for r in regimens], **summary))
-    out_console.print(f"{n} patients in {summary['chunks']} chunks ({summary['chunks_skipped']} already on disk), "
-                      f"{summary['failed_patients']} failed, {summary['seconds']:.1f} s; wrote {out}/chunks/")
+        write_manifest(out, make_manifest("population_run", config=cfg.model_dump(mode="json"), seed=cfg.seed,
+                                          regimens=[r.model_dump(mode="json") for r in regimens], **summary))
+    if summary.get("screened"):
+        out_console.print(f"screened {summary['n_candidates']} candidates: {summary['n_accepted']} accepted by the "
+                          f"criteria, {summary['n_selected']} selected{' to the targets' if cfg.targets else ''}")
+    elif patients is None:
+        out_console.print("the population file has no criteria or targets: candidates 0..n-1 simulated as sampled")
+    out_console.print(f"{summary['n']} patients in {summary['chunks']} chunks ({summary['chunks_skipped']} already "
+                      f"on disk), {summary['failed_patients']} failed, {summary['seconds']:.1f} s; wrote {out}/chunks/")
 
 
 trial_app = typer.Typer(no_args_is_help=True, help="Virtual clinical trials.")
@@ -418,30 +500,38 @@ def trial_run(
 ) -> None:
     """Screen, randomise, simulate and analyse one virtual trial; tables, report and manifest to OUT."""
     from .trial import run_trial
-    from .trial.outputs import write_trial
+    from .trial.outputs import consort_lines, write_trial
 
     proto, pop = _load_protocol(protocol)
-    check_out_dir(out)
-    with _progress() as progress:
-        task = progress.add_task("screening", total=proto.n_total)
+    with run_folder(out, begin=False) as folder:
+        with _progress() as progress:
+            task = progress.add_task("screening", total=proto.n_total)
 
-        def report(stage, done, total):
-            progress.update(task, description=stage, completed=done, total=total)
+            def report(stage, done, total):
+                progress.update(task, description=stage, completed=done, total=total)
 
-        try:
-            res = run_trial(proto, pop, seed=seed, progress=report)
-        except RuntimeError as exc:
-            raise UserError(str(exc)) from None
-    analysis = write_trial(res, out, str(protocol))
-    c = res.consort.iloc[0]
-    out_console.print(f"{proto.name}: screened {c['screened']}, excluded {c['excluded']}, enrolled {c['enrolled']}, "
-                      f"completed {c['completed']}, died {c['died']}, dropped out {c['dropped_out']}")
+            try:
+                res = run_trial(proto, pop, seed=seed, progress=report)
+            except RuntimeError as exc:
+                raise UserError(str(exc)) from None
+        folder.begin()
+        analysis = write_trial(res, out, str(protocol))
+    # disposition over one stated period, one per subject: the numbers add up to the enrolled, overall and per arm
+    first, *per_arm = consort_lines(res)
+    out_console.print(f"{proto.name}: {first}")
+    for line in per_arm:
+        out_console.print(line)
     for row in res.screening.itertuples():
         out_console.print(f"  excluded by {row.reason}: {row.n}")
-    comps = analysis["comparisons"]
-    for row in comps.itertuples():
-        out_console.print(f"  {row.endpoint} day {row.visit_day:g}: {row.arm} vs {row.reference} "
-                          f"{row.estimate:+.3g} (95% CI {row.ci_low:.3g} to {row.ci_high:.3g}, p = {row.p:.3g})")
+    labels = {a.name: a.display for a in proto.arm}
+    for row in analysis["comparisons"].itertuples():
+        what = (f"  {row.endpoint} day {row.visit_day:g}: {labels.get(row.arm, row.arm)} vs "
+                f"{labels.get(row.reference, row.reference)}")
+        if row.note:  # not estimable, and why (the numbers are NaN)
+            out_console.print(f"{what}: {row.note}")
+        else:
+            out_console.print(f"{what} {row.estimate:+.3g} (95% CI {row.ci_low:.3g} to {row.ci_high:.3g}, "
+                              f"p = {row.p:.3g})")
     out_console.print(f"wrote {out}/report.html, tables/ and manifest.json")
 
 
@@ -500,27 +590,37 @@ def trial_power(
             raise UserError(str(exc)) from None
     if out is not None:
         from .io.atomic import atomic_path
-        from .io.manifest import invalidate, make_manifest, write_manifest
+        from .io.manifest import make_manifest, write_manifest
 
-        prepare_out_dir(out)
-        invalidate(out)
-        for name, df in (("power.csv", summary), ("replicate_tests.csv", tests)):
-            with atomic_path(out / name) as tmp:
-                df.to_csv(tmp, index=False)
-        plot_power(summary, out / "power.png")
-        write_manifest(out, make_manifest("trial_power", protocol=proto.model_dump(mode="json"),
-                                          protocol_sha256=proto.digest(), seed=proto.seed if seed is None else seed,
-                                          replicates=replicates, n_per_arm=sizes))
-    if as_json:
-        print(json.dumps(summary.to_dict(orient="records"), indent=2, default=float))
+        with run_folder(out):
+            for name, df in (("power.csv", summary), ("replicate_tests.csv", tests)):
+                with atomic_path(out / name) as tmp:
+                    df.to_csv(tmp, index=False)
+            plot_power(summary, out / "power.png")
+            write_manifest(out, make_manifest("trial_power", protocol=proto.model_dump(mode="json"),
+                                              protocol_sha256=proto.digest(),
+                                              seed=proto.seed if seed is None else seed,
+                                              replicates=replicates, n_per_arm=sizes))
+    if as_json:  # a power no replicate could estimate is null, with its reason in "note"
+        records = summary.astype(object).where(summary.notna(), None).to_dict(orient="records")
+        print(json.dumps(records, indent=2, default=float))
         return
+    import math
+
     table = Table(title=f"Power ({replicates} replicate trials per size)")
     for col in ("endpoint", "comparison", "n/arm", "power", "MC s.e.", "median p"):
         table.add_column(col)
+
+    def num(x, fmt):
+        return "–" if math.isnan(x) else format(x, fmt)
     for row in summary.itertuples():
-        table.add_row(row.endpoint, row.comparison, str(row.n_per_arm), f"{row.power:.2f}", f"{row.mcse:.2f}",
-                      f"{row.median_p:.3g}")
+        table.add_row(row.endpoint, row.comparison, str(row.n_per_arm),
+                      "not estimable" if math.isnan(row.power) else f"{row.power:.2f}" + ("*" if row.note else ""),
+                      num(row.mcse, ".2f"), num(row.median_p, ".3g"))
     out_console.print(table)
+    # why a power is not estimable, or how many replicates gave no p-value (* above)
+    for row in summary[summary["note"] != ""].itertuples():
+        out_console.print(f"  {row.endpoint}, {row.comparison}, {row.n_per_arm} per arm: {row.note}")
 
 
 @app.command()
@@ -551,17 +651,16 @@ def validate(
         import pandas as pd
 
         from .io.atomic import atomic_path, write_text
-        from .io.manifest import invalidate, make_manifest, write_manifest
+        from .io.manifest import make_manifest, write_manifest
 
-        prepare_out_dir(out)
-        invalidate(out)
-        records = [r.as_dict() | {"finding": r.finding, "fitted": FITTED.get(r.id, "")} for r in rows]
-        write_text(out / "validation.json", json.dumps(records, indent=2) + "\n")
-        with atomic_path(out / "validation.csv") as tmp:
-            pd.DataFrame(records).to_csv(tmp, index=False)
-        write_manifest(out, make_manifest("validation", replicates=replicates, cohort_n=cohort_n, seed=seed,
-                                          examples=str(examples), passed=sum(r.passed for r in rows),
-                                          rows=len(rows)))
+        with run_folder(out):
+            records = [r.as_dict() | {"finding": r.finding, "fitted": FITTED.get(r.id, "")} for r in rows]
+            write_text(out / "validation.json", json.dumps(records, indent=2) + "\n")
+            with atomic_path(out / "validation.csv") as tmp:
+                pd.DataFrame(records).to_csv(tmp, index=False)
+            write_manifest(out, make_manifest("validation", replicates=replicates, cohort_n=cohort_n, seed=seed,
+                                              examples=str(examples), passed=sum(r.passed for r in rows),
+                                              rows=len(rows)))
     if as_json:
         print(json.dumps([r.as_dict() for r in rows], indent=2))
         return

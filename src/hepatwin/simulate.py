@@ -10,8 +10,9 @@ import numpy as np
 
 from . import __version__
 from .engine import Event, SolverSettings, compile_model, solve
+from .limits import check_scenario
 from .model import CELL_SOURCES, ETIOLOGIES, build_model
-from .results import SimulationResult, build_dataset
+from .results import SCORES, SimulationResult, build_dataset
 from .scenario import Scenario, load_scenario
 from .spec.expr import evaluate
 from .spec.model import ModelSpec
@@ -80,19 +81,26 @@ def regimen_events(spec: ModelSpec, regimen, weight_kg: float, params: dict[str,
 
 
 def simulate(scenario: Scenario | str | Path, *, engine: str = "scipy",
-             spec: ModelSpec | None = None) -> SimulationResult:
+             spec: ModelSpec | None = None, allow_large: bool = False) -> SimulationResult:
     """Simulate one scenario (object or TOML path) and return labelled results.
 
     `engine`: "scipy" (reference, LSODA/BDF/Radau per the scenario) or "numba" (the compiled
     batched BDF engine). A solver failure does not raise: the result carries `status`/`message`.
+    A scenario whose results would be beyond the limits of `hepatwin.limits` raises RunTooLargeError
+    unless `allow_large`.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
-    return simulate_many([scenario], engine=engine, spec=spec)[0]
+    return simulate_many([scenario], engine=engine, spec=spec, allow_large=allow_large)[0]
+
+
+def result_width(spec: ModelSpec) -> int:
+    """Variables in one scenario's results: states, derived quantities and scores."""
+    return len(spec.states) + len(spec.derived) + len(SCORES)
 
 
 def simulate_many(scenarios: list[Scenario], *, engine: str = "numba",
-                  spec: ModelSpec | None = None) -> list[SimulationResult]:
+                  spec: ModelSpec | None = None, allow_large: bool = False) -> list[SimulationResult]:
     """Simulate several scenarios; with engine="numba" all patients go through one parallel batch.
 
     The numba engine needs every scenario to share output times and solver tolerances.
@@ -100,6 +108,8 @@ def simulate_many(scenarios: list[Scenario], *, engine: str = "numba",
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
     spec = spec or build_model()
+    for s in scenarios:   # before any grid is built: a too-fine grid must not fill the memory first
+        check_scenario(s, result_width(spec), allow_large)
     t0 = time.perf_counter()
     plans = [plan_run(s, spec) for s in scenarios]
     model = _compiled(spec)

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+import pandas as pd
 
 from .atomic import atomic_path
 from .manifest import make_manifest, write_manifest
 
+#: rows of the CSV written at a time (progress is reported after each block)
+CSV_BLOCK_ROWS = 50_000
 
-def save_result(result, out_dir: str | Path, extra_files: dict[str, Path] | None = None) -> dict[str, Path]:
+
+def save_result(result, out_dir: str | Path, extra_files: dict[str, Path] | None = None,
+                progress: Callable[[str, int, int], None] | None = None) -> dict[str, Path]:
     """Write the data of `result` into `out_dir` and return the written paths.
 
     Files are written atomically and the manifest last; `extra_files` (plots made by the
-    caller) are listed in the manifest with their checksums.
+    caller) are listed in the manifest with their checksums. `progress(file, rows done, rows)` is called
+    while the tables are written.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -24,8 +32,7 @@ def save_result(result, out_dir: str | Path, extra_files: dict[str, Path] | None
     with atomic_path(out / "results.parquet") as tmp:
         frame.to_parquet(tmp, index=False)
     written["parquet"] = out / "results.parquet"
-    with atomic_path(out / "results.csv") as tmp:
-        frame.to_csv(tmp, index=False)
+    write_csv(frame, out / "results.csv", progress)
     written["csv"] = out / "results.csv"
     ds = result.dataset.copy()
     for name in list(ds.data_vars):
@@ -50,6 +57,17 @@ def save_result(result, out_dir: str | Path, extra_files: dict[str, Path] | None
     )
     written["manifest"] = write_manifest(out, manifest)
     return written
+
+
+def write_csv(frame: pd.DataFrame, path: Path, progress: Callable[[str, int, int], None] | None = None) -> Path:
+    """Write `frame` as CSV atomically, in blocks of rows, reporting progress after each block."""
+    n = len(frame)
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as fh:
+        for start in range(0, max(n, 1), CSV_BLOCK_ROWS):
+            frame.iloc[start:start + CSV_BLOCK_ROWS].to_csv(fh, index=False, header=start == 0)
+            if progress:
+                progress(path.name, min(start + CSV_BLOCK_ROWS, n), n)
+    return path
 
 
 def _sha256(path: Path) -> str:

@@ -1,8 +1,10 @@
 """Large population runs written to disk chunk by chunk, resumable.
 
-Each chunk of candidate ids is sampled (per-patient seeds), simulated from the start of its
-disease history through treatment with the numba engine, and written atomically as
-`chunks/chunk_NNNNN.parquet` (long format: patient_id, day, variables; float32 optional).
+The patients are the population the file defines: candidates screened by its criteria and selected to its
+targets (as `population generate` does; the screening table is kept as `patients.parquet`), or the selected
+patients of a `population generate` folder. Each chunk of candidate ids is sampled (per-patient seeds),
+simulated from the start of its disease history through treatment with the numba engine, and written
+atomically as `chunks/chunk_NNNNN.parquet` (long format: patient_id, day, variables; float32 optional).
 A chunk file exists only if it is complete, so an interrupted run resumes by skipping the
 chunks already on disk and produces identical files. Everything that decides a chunk's contents is
 stored in `run_settings.json` when a folder is first used; a rerun with different settings is
@@ -25,10 +27,12 @@ from ..engine.batched import STATUS_NAMES, compile_batched, solve_batch
 from ..engine.codegen import compile_model
 from ..io.atomic import atomic_path, write_text
 from ..io.manifest import invalidate
+from ..io.run_folder import clear_previous_run, run_folder
+from ..limits import MAX_CHUNK_VALUES, check_disk, check_follow_up, check_values
 from ..model import build_model
 from ..simulate import regimen_events, therapy_events
 from .config import PopulationConfig
-from .generate import patient_parameters, sample
+from .generate import generate, patient_parameters, sample
 
 DEFAULT_VARIABLES = ("Alb", "PTA", "INR", "Bil", "Cr", "Na", "CPA", "HVPG", "Asc", "H", "IL8", "survival")
 RUN_SETTINGS = "run_settings.json"
@@ -101,6 +105,7 @@ def _claim_folder(out_dir: Path, settings: dict) -> None:
     if has_chunks:
         raise ResumeError(f"{out_dir}/chunks holds chunk files but {out_dir} has no {RUN_SETTINGS}, so it cannot "
                           f"be checked that they belong to this run; {advice}")
+    clear_previous_run(out_dir)   # nothing to resume: the folder holds this run's files only
     write_text(path, json.dumps(settings, indent=2, sort_keys=True) + "\n")
 
 
@@ -117,13 +122,67 @@ def output_grid(end_day: float, step_days: float, *, names: tuple[str, str] = ("
     return np.arange(0.0, end_day + 1e-9, step_days)
 
 
+SCREENED = "patients.parquet"
+
+
+def population_ids(cfg: PopulationConfig, n: int, chunk: int = 2000, progress=None) -> tuple[np.ndarray, dict]:
+    """Candidate ids of the population the file defines: screened by its criteria, selected to its targets.
+
+    Without criteria or targets these are 0..n-1. Returns the ids and a summary of the screening (with the
+    candidates table under "candidates")."""
+    if not cfg.criteria and not cfg.targets:
+        return np.arange(n, dtype=np.int64), {"screened": False}
+    res = generate(cfg, n, chunk=chunk, progress=progress)
+    cand = res.candidates
+    ids = cand.loc[cand["selected"], "patient_id"].to_numpy(dtype=np.int64)
+    return ids, {"screened": True, "n_candidates": len(cand), "n_accepted": int(cand["accepted"].sum()),
+                 "n_selected": int(ids.size), "rejections": res.rejections, "candidates": cand}
+
+
+def ids_from_generated(folder: str | Path, cfg: PopulationConfig) -> np.ndarray:
+    """The selected patient ids of a `population generate` folder made from the same population file
+    (ValueError naming the folder otherwise): that population simulated forward."""
+    folder = Path(folder)
+    path = folder / SCREENED
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        cand = pd.read_parquet(path, columns=["patient_id", "selected"])
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"--patients {folder}: not a finished `hepatwin population generate` folder "
+                         f"({exc.__class__.__name__}: {exc})") from None
+    if manifest.get("kind") != "population":
+        raise ValueError(f"--patients {folder}: its manifest is of a {manifest.get('kind')!r} run; expected the "
+                         "folder of `hepatwin population generate`")
+    diffs = _differences({"population": manifest.get("config")}, {"population": cfg.model_dump(mode="json")})
+    if diffs:
+        raise ValueError(f"--patients {folder} was generated from another population file: {'; '.join(diffs)}")
+    return cand.loc[cand["selected"], "patient_id"].to_numpy(dtype=np.int64)
+
+
+def check_run_size(n: int, t_out: np.ndarray, chunk: int, n_states: int, n_variables: int, float32: bool,
+                   end_day: float, allow_large: bool = False) -> None:
+    """Refuse a population run whose follow-up, chunk memory or disk use is beyond `hepatwin.limits`."""
+    check_follow_up(end_day, "--end-day", allow_large)
+    m = min(chunk, n)
+    check_values(m * n_states * t_out.size, MAX_CHUNK_VALUES,
+                 f"a chunk of {m:,} patients x {n_states} states x {t_out.size:,} output times",
+                 "use a smaller --chunk or a larger --step-days", allow_large)
+    check_disk(n * t_out.size * (n_variables + 2) * (4 if float32 else 8),
+               f"{n:,} patients x {t_out.size:,} output times x {n_variables} variables",
+               "use fewer patients, a larger --step-days or --float32", allow_large)
+
+
 def run_chunks(cfg: PopulationConfig, n: int, regimens: list, out_dir: str | Path, end_day: float = 730.0,
                step_days: float = 7.0, chunk: int = 5000, float32: bool = False,
-               variables: tuple[str, ...] = DEFAULT_VARIABLES, progress=None) -> dict:
-    """Simulate `n` virtual patients (ids 0..n-1) in chunks; returns a summary.
+               variables: tuple[str, ...] = DEFAULT_VARIABLES, progress=None, *, ids: np.ndarray | None = None,
+               screen_progress=None, allow_large: bool = False) -> dict:
+    """Simulate the population the file `cfg` defines, chunk by chunk, into `out_dir`; returns a summary.
 
-    A folder already holding chunks is resumed only if it was started with the same settings
-    (ResumeError otherwise, before anything in it changes).
+    `progress(done, total)` is called after each chunk. The patients are `n` candidates screened by the
+    file's criteria and selected to its targets (ids 0..n-1 when it has neither), or the given candidate
+    `ids` (e.g. of a `population generate` run); the screened table is kept as `patients.parquet`. A folder
+    already holding chunks is resumed only if it was started with the same settings (ResumeError otherwise,
+    before anything in it changes).
     """
     t_out = output_grid(end_day, step_days)
     spec = build_model()
@@ -133,22 +192,48 @@ def run_chunks(cfg: PopulationConfig, n: int, regimens: list, out_dir: str | Pat
     for v in variables:
         if v not in derived_idx and v not in state_idx:
             raise ValueError(f"unknown output variable {v!r}")
+    check_run_size(n if ids is None else len(ids), t_out, chunk, len(state_idx), len(variables), float32, end_day,
+                   allow_large)
     out_dir = Path(out_dir)
-    _claim_folder(out_dir, run_settings(cfg, n, regimens, end_day, step_days, chunk, float32, variables))
-    invalidate(out_dir)  # after the check: a refused rerun leaves the other run's manifest in place
+    settings = run_settings(cfg, n, regimens, end_day, step_days, chunk, float32, variables)
+    if ids is not None:
+        settings["patient_ids_sha256"] = hashlib.sha256(np.asarray(ids, dtype=np.int64).tobytes()).hexdigest()
+    with run_folder(out_dir, resume=True):
+        _claim_folder(out_dir, settings)
+        invalidate(out_dir)  # after the check: a refused rerun leaves the other run's manifest in place
+        screening: dict = {"screened": False, "from_ids": ids is not None}
+        if ids is None:
+            if (out_dir / SCREENED).exists():   # resumed: the settings match, so the screening does too
+                cand = pd.read_parquet(out_dir / SCREENED)
+                ids = cand.loc[cand["selected"], "patient_id"].to_numpy(dtype=np.int64)
+                screening = {"screened": True, "n_candidates": len(cand), "n_accepted": int(cand["accepted"].sum()),
+                             "n_selected": int(ids.size)}
+            else:
+                ids, screening = population_ids(cfg, n, progress=screen_progress)
+                cand = screening.pop("candidates", None)
+                if cand is not None:
+                    with atomic_path(out_dir / SCREENED) as tmp:
+                        cand.to_parquet(tmp, index=False)
+        summary = _run_chunks(cfg, np.asarray(ids, dtype=np.int64), regimens, out_dir, t_out, spec, model,
+                              variables, state_idx, chunk, float32, progress)
+        return {"n_requested": n, **{k: v for k, v in screening.items() if k != "candidates"}, **summary}
+
+
+def _run_chunks(cfg, all_ids, regimens, out_dir, t_out, spec, model, variables, state_idx, chunk, float32, progress):
     out = out_dir / "chunks"
     out.mkdir(parents=True, exist_ok=True)
     bm = compile_batched(spec)
     t0 = time.perf_counter()
     done = skipped = failed = 0
+    n = all_ids.size
     for k, start in enumerate(range(0, n, chunk)):
         path = out / f"chunk_{k:05d}.parquet"
-        ids = np.arange(start, min(start + chunk, n))
+        ids = all_ids[start:start + chunk]
         if path.exists():
             skipped += 1
             done += ids.size
             if progress:
-                progress(done)
+                progress(done, n)
             continue
         cand = sample(cfg, ids)
         m = ids.size
@@ -168,8 +253,8 @@ def run_chunks(cfg: PopulationConfig, n: int, regimens: list, out_dir: str | Pat
             frame.to_parquet(tmp, index=False)
         done += m
         if progress:
-            progress(done)
-    return {"n": n, "chunks": -(-n // chunk), "chunks_skipped": skipped, "failed_patients": failed,
+            progress(done, n)
+    return {"n": int(n), "chunks": -(-n // chunk), "chunks_skipped": skipped, "failed_patients": failed,
             "output_days": t_out.tolist(), "float32": float32, "variables": list(variables),
             "seconds": time.perf_counter() - t0}
 
