@@ -22,7 +22,24 @@ DOSE_UNITS = ("cells", "cells/kg")
 # assumed: about ten times the largest per-infusion MSC doses of clinical trials (~1e9 cells, ~1e7 cells/kg);
 # a larger dose is taken as a typing error in the exponent
 MAX_DOSE = {"cells": 1e10, "cells/kg": 1.5e8}
+# assumed: about a hundredth of the smallest per-infusion MSC doses of clinical trials (~1e7 cells, ~1e5
+# cells/kg); a smaller dose is taken as a typing error (a missing exponent)
+MIN_DOSE = {"cells": 1e5, "cells/kg": 1e3}
+# assumed: infusion volumes of MSC trials are tens to a few hundred mL; a litre is far beyond any of them
+VOLUME_ML = (1.0, 1000.0)
 SOLVER_METHODS = ("LSODA", "BDF", "Radau")
+#: plausible ranges of a patient's characteristics and history, for scenarios and population files alike
+#: (assumed: adults; weights of living adults; a disease history no longer than a lifetime; injury_scale as
+#: documented for the injury module)
+PATIENT_RANGES: dict[str, tuple[float, float, str]] = {
+    "age_years": (18.0, 100.0, "years"), "weight_kg": (20.0, 300.0, "kg"),
+    "years": (0.0, 80.0, "years"), "injury_scale": (0.0, 5.0, ""),
+}
+
+
+def _ranged(name: str):
+    lo, hi, _ = PATIENT_RANGES[name]
+    return Annotated[float, Field(ge=lo, le=hi, allow_inf_nan=False)]
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 PosFinite = Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -33,21 +50,22 @@ class ScenarioError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
+    # validate_assignment: a scenario edited in Python (`regimen[0].dose = -5`) is checked as a file would be
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True, validate_assignment=True)
 
 
 class History(_Strict):
     """Disease history to burn in before baseline (day 0), starting from a healthy liver."""
 
-    years: Annotated[float, Field(ge=0, le=80, allow_inf_nan=False)]
-    injury_scale: Annotated[float, Field(ge=0, le=5, allow_inf_nan=False)] = 1.0
+    years: _ranged("years")
+    injury_scale: _ranged("injury_scale") = 1.0
 
 
 class Patient(_Strict):
     etiology: Literal["HBV", "HCV", "alcohol", "MASLD", "autoimmune"]
     sex: Literal["female", "male"] = "male"
-    age_years: Annotated[float, Field(ge=18, le=100, allow_inf_nan=False)] = 50.0
-    weight_kg: Annotated[float, Field(gt=20, le=300, allow_inf_nan=False)] = 70.0
+    age_years: _ranged("age_years") = 50.0
+    weight_kg: _ranged("weight_kg") = 70.0
     history: History | None = None
     baseline: dict[str, Finite] | None = Field(
         default=None, description="state values at day 0 (others from the healthy state)")
@@ -69,8 +87,9 @@ class Patient(_Strict):
         for name, value in v.items():
             if name not in states:
                 raise ValueError(f"unknown state {name!r}; expected one of {', '.join(states)}")
-            if value < 0:
-                raise ValueError(f"state {name} = {value} must be >= 0")
+            problem = states[name].check(value)
+            if problem:
+                raise ValueError(f"state {name} = {value:g} is {problem}")
         return v
 
 
@@ -90,7 +109,7 @@ class Regimen(_Strict):
     dose_unit: str = "cells"
     route: Literal["peripheral_iv", "hepatic_artery", "portal_vein"] = "peripheral_iv"
     days: list[Finite] = Field(min_length=1)
-    volume_ml: PosFinite | None = None
+    volume_ml: Annotated[float, Field(ge=VOLUME_ML[0], le=VOLUME_ML[1], allow_inf_nan=False)] | None = None
 
     @field_validator("dose_unit")
     @classmethod
@@ -101,9 +120,12 @@ class Regimen(_Strict):
 
     @model_validator(mode="after")
     def _plausible_dose(self) -> Regimen:
-        top = MAX_DOSE[self.dose_unit]
+        top, low = MAX_DOSE[self.dose_unit], MIN_DOSE[self.dose_unit]
         if self.dose > top:
             raise ValueError(f"dose {self.dose:g} {self.dose_unit} per infusion is above the plausible {top:g} "
+                             f"{self.dose_unit}; check the exponent")
+        if self.dose < low:
+            raise ValueError(f"dose {self.dose:g} {self.dose_unit} per infusion is below the plausible {low:g} "
                              f"{self.dose_unit}; check the exponent")
         return self
 
@@ -247,6 +269,12 @@ def _loc(loc: tuple) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out or "(top level)"
+
+
+def revalidate(scenario: Scenario, source: str | None = None) -> Scenario:
+    """The scenario checked again as a file would be: catches edits made in Python after it was built
+    (`scenario.parameters["kS"] = 1e6`, `model_copy(update=...)`), which no assignment check sees."""
+    return parse_scenario(scenario.model_dump(), source or f"scenario {scenario.name!r} (as given in Python)")
 
 
 def parse_scenario(data: dict, source: str = "<scenario>") -> Scenario:

@@ -13,7 +13,7 @@ from .engine import Event, SolverSettings, compile_model, solve
 from .limits import check_scenario
 from .model import CELL_SOURCES, ETIOLOGIES, build_model
 from .results import SCORES, SimulationResult, build_dataset
-from .scenario import Scenario, load_scenario
+from .scenario import Scenario, load_scenario, revalidate
 from .spec.expr import evaluate
 from .spec.model import ModelSpec
 
@@ -108,6 +108,7 @@ def simulate_many(scenarios: list[Scenario], *, engine: str = "numba",
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
     spec = spec or build_model()
+    scenarios = [revalidate(s) for s in scenarios]   # edits made in Python are checked as a file's would be
     for s in scenarios:   # before any grid is built: a too-fine grid must not fill the memory first
         check_scenario(s, result_width(spec), allow_large)
     t0 = time.perf_counter()

@@ -18,9 +18,12 @@ def P(name: str, value: float, unit: str, lower: float, upper: float, source: st
     return Parameter(name, float(value), unit, float(lower), float(upper), source, description, constant)
 
 
-def S(name: str, unit: str, initial: float, description: str = "", scale: float | None = None) -> State:
-    """A state row with its healthy-adult value (and typical magnitude when that value is 0)."""
-    return State(name, unit, float(initial), description, scale)
+def S(name: str, unit: str, initial: float, description: str = "", scale: float | None = None, *,
+      bounds: tuple[float, float]) -> State:
+    """A state row with its healthy-adult value (and typical magnitude when that value is 0) and the range a
+    value given for a patient must lie in (assumed, wide: beyond values seen in living patients, so that only
+    unit and typing errors are refused)."""
+    return State(name, unit, float(initial), description, scale, float(bounds[0]), float(bounds[1]))
 
 
 def D(name: str, expr: str, unit: str, description: str = "", observable: bool = False) -> Derived:

@@ -9,11 +9,12 @@ _HSC = "assumed: human-timescale rate; fates and inactivation/reactivation loop 
 
 def module() -> Module:
     states = [
-        S("Q", "1", 0.879137, "quiescent stellate cells, fraction of the normal pool"),
-        S("A", "1", 0.020081, "activated stellate cells (myofibroblasts), fraction of the normal pool"),
-        S("Ia", "1", 0.0407913, "inactivated stellate cells (primed for reactivation), fraction of the normal pool"),
-        S("Cs", "mg/g", 0.316106, "young, degradable collagen per gram liver"),
-        S("Cx", "mg/g", 1.88931, "mature cross-linked collagen per gram liver"),
+        S("Q", "1", 0.879137, "quiescent stellate cells, fraction of the normal pool", bounds=(0, 10)),
+        S("A", "1", 0.020081, "activated stellate cells (myofibroblasts), fraction of the normal pool", bounds=(0, 10)),
+        S("Ia", "1", 0.0407913, "inactivated stellate cells (primed for reactivation), fraction of the normal pool",
+          bounds=(0, 10)),
+        S("Cs", "mg/g", 0.316106, "young, degradable collagen per gram liver", bounds=(0, 20)),
+        S("Cx", "mg/g", 1.88931, "mature cross-linked collagen per gram liver", bounds=(0, 100)),
     ]
     params = [
         P("ka", 0.02, "1/day", 0.005, 0.5, _HSC, "maximal activation rate of quiescent cells"),

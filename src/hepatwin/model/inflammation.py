@@ -9,13 +9,13 @@ _BASE = "assumed: order of magnitude of serum levels in healthy adults (assay de
 
 def module() -> Module:
     states = [
-        S("M1", "1", 1.00831, "pro-inflammatory macrophage activity, relative to healthy"),
-        S("M2", "1", 1.00277, "restorative macrophage activity, relative to healthy"),
-        S("TNF", "pg/mL", 5.03325, "TNF-alpha"),
-        S("IL6", "pg/mL", 3.02785, "interleukin-6"),
-        S("IL8", "pg/mL", 10.1053, "interleukin-8 (CXCL8)"),
-        S("IL10", "pg/mL", 3.00582, "interleukin-10"),
-        S("TGFb", "ng/mL", 20.4847, "TGF-beta1"),
+        S("M1", "1", 1.00831, "pro-inflammatory macrophage activity, relative to healthy", bounds=(0, 20)),
+        S("M2", "1", 1.00277, "restorative macrophage activity, relative to healthy", bounds=(0, 20)),
+        S("TNF", "pg/mL", 5.03325, "TNF-alpha", bounds=(0, 1000)),
+        S("IL6", "pg/mL", 3.02785, "interleukin-6", bounds=(0, 10000)),
+        S("IL8", "pg/mL", 10.1053, "interleukin-8 (CXCL8)", bounds=(0, 10000)),
+        S("IL10", "pg/mL", 3.00582, "interleukin-10", bounds=(0, 1000)),
+        S("TGFb", "ng/mL", 20.4847, "TGF-beta1", bounds=(0, 500)),
     ]
     params = [
         P("km", 0.15, "1/day", 0.05, 0.5,

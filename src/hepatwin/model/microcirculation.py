@@ -6,7 +6,7 @@ from ._decl import D, P, R, S
 
 
 def module() -> Module:
-    states = [S("E", "1", 0.993481, "sinusoidal endothelial function, fraction of healthy")]
+    states = [S("E", "1", 0.993481, "sinusoidal endothelial function, fraction of healthy", bounds=(0, 1.2))]
     params = [
         P("kE", 0.05, "1/day", 0.005, 0.5, "assumed: endothelial repair over weeks", "endothelial repair rate"),
         P("kEd", 0.003, "1/day", 0.0, 0.05, "calibrated: HVPG 10-12 mmHg at compensated and ~18 at decompensated cirrhosis",

@@ -14,11 +14,11 @@ _EFF = "calibrated: albumin/PTA response pattern of the reference trial (" + src
 
 def kinetics() -> Module:
     states = [
-        S("Mblood", "cell", 0.0, "viable MSCs in circulation", scale=1e7),
-        S("Mlung", "cell", 0.0, "viable MSCs trapped in the lungs", scale=1e7),
-        S("Mliver", "cell", 0.0, "viable MSCs in the liver", scale=1e7),
-        S("Mspleen", "cell", 0.0, "viable MSCs in the spleen", scale=1e7),
-        S("Smsc", "1", 0.0, "MSC-induced paracrine/host-response signal (outlasts the cells)"),
+        S("Mblood", "cell", 0.0, "viable MSCs in circulation", scale=1e7, bounds=(0, 1e11)),
+        S("Mlung", "cell", 0.0, "viable MSCs trapped in the lungs", scale=1e7, bounds=(0, 1e11)),
+        S("Mliver", "cell", 0.0, "viable MSCs in the liver", scale=1e7, bounds=(0, 1e11)),
+        S("Mspleen", "cell", 0.0, "viable MSCs in the spleen", scale=1e7, bounds=(0, 1e11)),
+        S("Smsc", "1", 0.0, "MSC-induced paracrine/host-response signal (outlasts the cells)", bounds=(0, 100)),
     ]
     params = [
         P("src_UC", 0.0, "1", 0.0, 1.0, "assumed: indicator set from the regimen's cell source", "umbilical cord"),

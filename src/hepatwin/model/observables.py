@@ -1,6 +1,7 @@
 """Clinical read-outs: albumin, clotting (PTA/INR), bilirubin, creatinine, sodium, ascites,
 encephalopathy. Scores (MELD, Child-Pugh, ...) are computed from these by `hepatwin.clinical`."""
 
+from ..clinical.ranges import LAB_RANGES
 from ..spec.model import Module
 from ._decl import D, P, R, S
 
@@ -9,9 +10,9 @@ _LAB = "assumed: healthy adult reference value"
 
 def module() -> Module:
     states = [
-        S("Alb", "g/L", 41.8324, "serum albumin"),
-        S("PTA", "percent", 99.396, "prothrombin activity (Quick %)"),
-        S("Asc", "L", 0.000112106, "ascites volume"),
+        S("Alb", "g/L", 41.8324, "serum albumin", bounds=LAB_RANGES["albumin"][:2]),
+        S("PTA", "percent", 99.396, "prothrombin activity (Quick %)", bounds=(5, 150)),
+        S("Asc", "L", 0.000112106, "ascites volume", bounds=(0, 30)),
     ]
     params = [
         P("w_perf", 0.5, "1", 0.0, 1.0, "assumed: half of synthetic function depends on sinusoidal exchange",

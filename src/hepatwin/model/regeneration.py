@@ -6,7 +6,7 @@ from ._decl import D, P, R, S
 
 
 def module() -> Module:
-    states = [S("H", "1", 0.995727, "functional hepatocyte mass, fraction of a healthy liver")]
+    states = [S("H", "1", 0.995727, "functional hepatocyte mass, fraction of a healthy liver", bounds=(0.05, 1.2))]
     params = [
         P("kd0", 5.0e-4, "1/day", 2e-4, 3e-3, "assumed: hepatocyte renewal about 17-19%/year; liver cell age "
           "< 3 years (" + src.HEINKE_2022 + ")", "baseline hepatocyte turnover"),

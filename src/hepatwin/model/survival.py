@@ -7,8 +7,8 @@ from ._decl import D, P, R, S
 
 def module() -> Module:
     states = [
-        S("CH_death", "1", 0.0, "cumulative hazard of death"),
-        S("CH_decomp", "1", 0.0, "cumulative hazard of a decompensation event"),
+        S("CH_death", "1", 0.0, "cumulative hazard of death", bounds=(0, 100)),
+        S("CH_decomp", "1", 0.0, "cumulative hazard of a decompensation event", bounds=(0, 100)),
     ]
     params = [
         P("h_ref", 2.7e-5, "1/day", 5e-6, 2e-3, "calibrated: annual mortality of compensated cirrhosis without "

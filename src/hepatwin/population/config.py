@@ -14,7 +14,7 @@ from scipy import stats
 
 from ..model import ETIOLOGIES, build_model
 from ..results import SCORES
-from ..scenario import ScenarioError, Therapy, format_validation_error, read_toml
+from ..scenario import PATIENT_RANGES, ScenarioError, Therapy, format_validation_error, read_toml
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 #: sampled per candidate whatever the file says (covariates default to fixed values)
@@ -70,6 +70,22 @@ class Dist(_Strict):
         if self.low is None and self.high is None:
             return base
         return _Truncated(base, self.low, self.high)
+
+    def reach(self, default: float | None = None) -> tuple[float, float]:
+        """The values this distribution gives: its bounds, or its 0.1% and 99.9% quantiles where unbounded."""
+        if self.dist == "fixed":
+            return float(self.value), float(self.value)
+        lo, hi = (float(q) for q in self.ppf(np.array([0.001, 0.999]), default))
+        return (self.low if self.low is not None else lo), (self.high if self.high is not None else hi)
+
+    def check_within(self, low: float, high: float, unit: str = "", default: float | None = None) -> None:
+        """ValueError unless every value this distribution gives lies in the plausible range [low, high]."""
+        a, b = self.reach(default)
+        if a < low or b > high:
+            shown = " ".join(f"{k} = {v:g}" for k, v in self.model_dump(exclude_none=True).items() if k != "dist")
+            raise ValueError(f"{self.dist} distribution ({shown}) gives values from {a:.4g} to {b:.4g}, outside the "
+                             f"plausible range [{low:g}, {high:g}] {unit}".rstrip()
+                             + "; check the numbers and their unit (add low/high to truncate)")
 
     def ppf(self, u: np.ndarray, default: float | None = None) -> np.ndarray:
         """Inverse CDF applied to uniforms u."""
@@ -142,7 +158,7 @@ class History(_Strict):
 
     @field_validator("years", "injury_scale")
     @classmethod
-    def _non_negative(cls, v: Dist) -> Dist:
+    def _non_negative(cls, v: Dist, info) -> Dist:
         # a negative duration would start the history after baseline (engine error much later)
         if v.dist == "fixed":
             if v.value < 0:
@@ -154,6 +170,8 @@ class History(_Strict):
             # an untruncated normal reaches below zero for some patients however large its mean
             raise ValueError("a normal distribution here needs low >= 0 (values cannot be negative); "
                              "add e.g. low = 0")
+        lo, hi, unit = PATIENT_RANGES[info.field_name]
+        v.check_within(lo, hi, unit)
         return v
 
 
@@ -176,18 +194,28 @@ class PopulationConfig(_Strict):
     @field_validator("covariates")
     @classmethod
     def _covariates(cls, v: dict[str, Dist]) -> dict[str, Dist]:
-        for name in v:
+        for name, d in v.items():
             if name not in ("age_years", "weight_kg"):
                 raise ValueError(f"unknown covariate {name!r}; expected age_years or weight_kg")
+            lo, hi, unit = PATIENT_RANGES[name]
+            try:
+                d.check_within(lo, hi, unit)
+            except ValueError as exc:
+                raise ValueError(f"covariate {name}: {exc}") from None
         return v
 
     @field_validator("parameters")
     @classmethod
     def _params(cls, v: dict[str, Dist]) -> dict[str, Dist]:
         params = build_model().parameters
-        for name in v:
+        for name, d in v.items():
             if name not in params:
                 raise ValueError(f"unknown parameter {name!r}")
+            p = params[name]
+            try:
+                d.check_within(p.lower, p.upper, p.unit, default=p.value)
+            except ValueError as exc:
+                raise ValueError(f"parameter {name}: {exc}") from None
         return v
 
     @model_validator(mode="after")
@@ -215,6 +243,7 @@ class PopulationConfig(_Strict):
         # `trial run` ignored the targets, so a typo went unnoticed
         baseline, sampled = self.variables()
         known = set(baseline) | set(sampled)
+        states = build_model().states
         expected = (f"expected a baseline state, observable or score ({', '.join(baseline)}) or a sampled "
                     f"variable ({', '.join(sampled)})")
         problems = []
@@ -231,6 +260,13 @@ class PopulationConfig(_Strict):
                 problems.append((("targets", name), d.model_dump(exclude_none=True),
                                  f"a target needs a normal (mean, sd), lognormal (median, sigma) or uniform "
                                  f"(low, high) distribution; got {d.dist} {d.model_dump(exclude_none=True)}"))
+            elif name in states or name in PATIENT_RANGES:
+                lo, hi, unit = ((states[name].lower, states[name].upper, states[name].unit) if name in states
+                                else PATIENT_RANGES[name])
+                try:
+                    d.check_within(lo, hi, unit)
+                except ValueError as exc:
+                    problems.append((("targets", name), d.model_dump(exclude_none=True), str(exc)))
         if problems:
             # one error per offending entry, located at the entry (e.g. targets.Albx), not at the top level
             raise ValidationError.from_exception_data(type(self).__name__, [

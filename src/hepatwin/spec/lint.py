@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .expr import infer_unit
@@ -112,6 +113,12 @@ def lint(spec: ModelSpec) -> list[Finding]:
             out.append(Finding("warning", "constant-state", f"state {s.name}", "no process changes it"))
         if s.initial < 0:
             out.append(Finding("error", "negative-initial", f"state {s.name}", f"initial value {s.initial} < 0"))
+        if not (math.isfinite(s.lower) and math.isfinite(s.upper)):
+            out.append(Finding("error", "state-range-missing", f"state {s.name}",
+                               "no plausible range for values given as input"))
+        elif s.check(s.initial) is not None:
+            out.append(Finding("error", "state-range", f"state {s.name}",
+                               f"healthy value {s.initial:g} is {s.check(s.initial)}"))
 
     return sorted(out, key=lambda f: (f.severity != "error", f.where))
 

@@ -84,10 +84,22 @@ class State:
     initial: float
     description: str = ""
     scale: float | None = None  # typical magnitude; absolute tolerances are atol * scale
+    lower: float = 0.0          # plausible range of a value given for a patient (baseline input)
+    upper: float = float("inf")
 
     @cached_property
     def parsed_unit(self) -> pint.Unit:
         return parse_unit(self.unit)
+
+    def check(self, value: float) -> str | None:
+        """None if `value` is plausible for this state, else what is wrong (with a unit hint for g/L values
+        that look like g/dL)."""
+        if self.lower <= value <= self.upper:
+            return None
+        msg = f"outside its plausible range [{self.lower:g}, {self.upper:g}] {self.unit}".rstrip()
+        if self.unit == "g/L" and self.lower <= value * 10 <= self.upper:
+            msg += f"; {value:g} looks like a g/dL value ({value * 10:g} g/L)"
+        return msg
 
     @property
     def typical(self) -> float:
