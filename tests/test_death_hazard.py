@@ -65,13 +65,11 @@ def test_cli_calibrate_hazard_prints_the_fit_and_refuses_a_missing_cohort(tmp_pa
     # 300 patients: the stage-1 patients sit near 10 mmHg and the fit runs into a bound; said, and not stored
     res = CliRunner().invoke(app, ["calibrate", "--target", "hazard", "--cohort", str(COHORT), "--cohort-n", "300"])
     assert res.exit_code == 0 and "warning: the fit misses" in res.output
-    stored = CALIBRATION_FILE.read_bytes()
-    try:
-        res = CliRunner().invoke(app, ["calibrate", "--target", "hazard", "--cohort", str(COHORT), "--cohort-n",
-                                       "300", "--write"])
-        assert CALIBRATION_FILE.read_bytes() == stored
-    finally:
-        CALIBRATION_FILE.write_bytes(stored)
+    target = tmp_path / "calibration.toml"
+    target.write_bytes(CALIBRATION_FILE.read_bytes())
+    res = CliRunner().invoke(app, ["calibrate", "--target", "hazard", "--cohort", str(COHORT), "--cohort-n",
+                                   "300", "--write", str(target)])
+    assert target.read_bytes() == CALIBRATION_FILE.read_bytes()
     assert res.exit_code != 0 and "nothing was written" in str(res.exception) + res.output
     missing = tmp_path / "none.toml"
     res = CliRunner().invoke(app, ["calibrate", "--target", "hazard", "--cohort", str(missing)])

@@ -704,7 +704,10 @@ def calibrate(
              "default: examples/populations/cirrhosis_natural_history.toml)")] = None,
     cohort_n: Annotated[int, typer.Option(min=10, max=100_000, help="virtual patients of the cohort (target hazard)")
                         ] = 2000,
-    write: Annotated[bool, typer.Option("--write", help="store the fitted values in the model's calibration file")
+    write: Annotated[Path | None, typer.Option(
+        "--write", help="calibration TOML file to store the fitted values in (other entries kept, the old file "
+                        "kept as FILE.bak); use it with HEPATWIN_CALIBRATION=FILE")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace a stored fit that is better or more thorough")
                      ] = False,
     seed: Annotated[int | None, typer.Option(min=0, help="override the protocol's seed (target msc)")] = None,
 ) -> None:
@@ -712,14 +715,18 @@ def calibrate(
     mortality (--target hazard)."""
     if target is CalibrationTarget.hazard:
         _calibrate_hazard(cohort or _examples_dir() / "populations" / "cirrhosis_natural_history.toml", cohort_n,
-                          write)
+                          write, force)
         return
+    from .calibrate.fit import CalibrationWriteError, write_calibration
     from .calibrate.fit import calibrate as run_calibration
-    from .calibrate.fit import write_calibration
 
     proto_path = protocol or _examples_dir() / "trials" / "zhongnan2024.toml"
     if not proto_path.exists():
         raise UserError(f"protocol {proto_path} not found")
+    if write is not None:
+        check_out_dir(write.parent if str(write.parent) else Path("."))
+        if write.is_dir():
+            raise UserError(f"--write {write}: is a folder; expected the path of a calibration TOML file")
     with _progress() as progress:
         task = progress.add_task("calibrating", total=maxiter)
         res = run_calibration(proto_path, replicates=replicates, maxiter=maxiter, seed=seed,
@@ -730,9 +737,20 @@ def calibrate(
     for k in res.margins_fitted:
         out_console.print(f"  {k}: margin {res.margins_start[k]:+.2f} -> {res.margins_fitted[k]:+.2f} "
                           f"(target >= 0.84)")
-    if write:
-        path = write_calibration(res)
-        out_console.print(f"wrote {path}; run `make docs` to refresh the parameter documentation")
+    if write is not None:
+        try:
+            path = write_calibration(res, write, force=force)
+        except CalibrationWriteError as exc:
+            raise UserError(str(exc)) from None
+        _wrote_calibration(path)
+
+
+def _wrote_calibration(path: Path) -> None:
+    from .model.calibration import CALIBRATION_ENV, CALIBRATION_FILE
+
+    use = ("this is the shipped fit; run `make docs` to refresh the parameter documentation"
+           if path.resolve() == CALIBRATION_FILE.resolve() else f"use it with {CALIBRATION_ENV}={path}")
+    out_console.print(f"wrote {path}; {use}")
 
 
 def _fitted_table(title: str, start: dict[str, float], fitted: dict[str, float]) -> Table:
@@ -744,8 +762,8 @@ def _fitted_table(title: str, start: dict[str, float], fitted: dict[str, float])
     return table
 
 
-def _calibrate_hazard(cohort: Path, n: int, write: bool) -> None:
-    from .calibrate.fit import store_fitted
+def _calibrate_hazard(cohort: Path, n: int, write: Path | None, force: bool) -> None:
+    from .calibrate.fit import CalibrationWriteError, store_fitted
     from .calibrate.hazard import HAZARD_TARGET, STAGE_MORTALITY, fit_death_hazard
 
     if not cohort.is_file():
@@ -764,13 +782,17 @@ def _calibrate_hazard(cohort: Path, n: int, write: bool) -> None:
     if not res.reached:
         msg = (f"the fit misses the published stage mortality (a cohort of {n} may hold too few patients per stage); "
                f"try a larger --cohort-n")
-        if write:
+        if write is not None:
             raise UserError(msg + "; nothing was written")
         err_console.print(f"warning: {msg}")
-    if write:
-        path = store_fitted(res.fitted, res.start, HAZARD_TARGET, res.loss_fitted,
-                            f"hepatwin calibrate --target hazard --cohort {cohort} --cohort-n {n} --write")
-        out_console.print(f"wrote {path}; run `make docs` to refresh the parameter documentation")
+    if write is not None:
+        try:
+            path = store_fitted(res.fitted, res.start, HAZARD_TARGET, res.loss_fitted,
+                                f"hepatwin calibrate --target hazard --cohort {cohort} --cohort-n {n} --write {write}",
+                                write, effort={"cohort_n": n}, force=force)
+        except CalibrationWriteError as exc:
+            raise UserError(str(exc)) from None
+        _wrote_calibration(path)
 
 
 @app.command()

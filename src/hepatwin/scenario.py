@@ -175,9 +175,17 @@ class Simulation(_Strict):
             out.append(full)
         return out
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_default_step_with_days(cls, data):
+        # output_days replace the default step (so that a dumped scenario validates again as it is)
+        if isinstance(data, dict) and data.get("output_days") is not None and "output_step_days" not in data:
+            data = {**data, "output_step_days": None}
+        return data
+
     @model_validator(mode="after")
     def _fits(self) -> Simulation:
-        if self.output_days is not None and "output_step_days" in self.model_fields_set:
+        if self.output_days is not None and self.output_step_days is not None:
             raise ValueError("give output_days or output_step_days, not both")
         if self.output_days is not None and self.output_days[-1] > self.end_day:
             raise ValueError(f"output day {self.output_days[-1]} is after end_day {self.end_day}")

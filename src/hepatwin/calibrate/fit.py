@@ -15,6 +15,7 @@ piecewise smooth because visit attendance and deaths are discrete).
 from __future__ import annotations
 
 import math
+import re
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -27,7 +28,6 @@ from scipy import optimize
 
 from ..io.atomic import write_text
 from ..model import build_model
-from ..model.calibration import CALIBRATION_FILE
 from ..trial import load_protocol, run_trial
 from ..trial.tables import adam_adlb
 
@@ -128,25 +128,63 @@ def calibrate(protocol_path: str | Path, replicates: int = 40, maxiter: int = 60
                               "z_target": Z_TARGET, "prior_weight": PRIOR_WEIGHT})
 
 
-def write_calibration(result: CalibrationResult, path: Path = CALIBRATION_FILE) -> Path:
-    """Store fitted MSC effect values (atomically) in the model's calibration file, keeping other entries."""
+class CalibrationWriteError(ValueError):
+    """A fit that would replace a better or more thorough stored one; the message is meant for the user."""
+
+
+_EFFORT = re.compile(r"--(replicates|maxiter|cohort-n) (\d+)")
+
+
+def _effort(entry: dict) -> dict[str, int]:
+    """How thorough a stored fit was: its own fields, or read from the command of an older entry."""
+    found = {k.replace("-", "_"): int(v) for k, v in _EFFORT.findall(entry.get("command", ""))}
+    return found | {k: int(entry[k]) for k in ("replicates", "maxiter", "cohort_n") if k in entry}
+
+
+def write_calibration(result: CalibrationResult, path: Path, *, force: bool = False) -> Path:
+    """Store fitted MSC effect values (atomically) in the calibration file `path`, keeping other entries;
+    CalibrationWriteError if the stored fit there is better or more thorough, unless `force`."""
     target = ("findings of the reference trial (doi:10.4240/wjgs.v17.i9.109980): albumin, PTA and IL-8 changes "
               "from baseline")
+    effort = {"replicates": int(result.settings["replicates"]), "maxiter": int(result.settings["maxiter"])}
     return store_fitted(result.fitted, result.start, target, float(result.loss_fitted),
-                        f"hepatwin calibrate --replicates {result.settings['replicates']} "
-                        f"--maxiter {result.settings['maxiter']} --write", path)
+                        f"hepatwin calibrate --replicates {effort['replicates']} --maxiter {effort['maxiter']} "
+                        f"--write {path}", path, effort=effort, force=force)
 
 
 def store_fitted(fitted: dict[str, float], start: dict[str, float], target: str, loss: float, command: str,
-                 path: Path = CALIBRATION_FILE) -> Path:
-    """Write `fitted` values with their target, loss and command into the calibration file (atomically), keeping
-    the entries of other parameters."""
-    existing = tomllib.loads(path.read_text(encoding="utf-8")).get("parameters", {}) if path.exists() else {}
+                 path: Path, *, effort: dict[str, int] | None = None, force: bool = False) -> Path:
+    """Write `fitted` values with their target, loss, effort (replicates, evaluations, cohort size) and command
+    into the calibration file `path` (atomically, the previous file kept as PATH.bak), keeping the entries of
+    other parameters.
+
+    A stored fit of the same parameters to the same target with a lower loss, or made with more effort (a
+    loss on fewer replicates is noise, not a better fit), is kept: CalibrationWriteError unless `force`."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    existing = tomllib.loads(text).get("parameters", {})
+    effort = effort or {}
+    if not force:
+        problems = []
+        for name in fitted:
+            old = existing.get(name)
+            if not old or old.get("target") != target:
+                continue
+            if loss > float(old["loss"]) + 1e-12:
+                problems.append(f"{name}: loss {loss:.4g} is worse than the stored {float(old['loss']):.4g}")
+            for k, v in _effort(old).items():
+                if k in effort and effort[k] < v:
+                    problems.append(f"{name}: {k.replace('_', '-')} {effort[k]} is less than the stored fit's {v}")
+        if problems:
+            raise CalibrationWriteError(
+                f"{path} keeps its stored fit, which is better or more thorough: {'; '.join(sorted(set(problems)))}"
+                "; write to another file (--write OTHER.toml) or pass --force to replace it; nothing was written")
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     for name, value in fitted.items():
         existing[name] = {"value": float(value), "start": float(start[name]), "target": target,
-                          "loss": float(loss), "fitted_utc": stamp, "command": command}
-    lines = ["# Fitted values of `calibrated:` parameters, written by `hepatwin calibrate --write`.",
+                          "loss": float(loss), **{k: int(v) for k, v in effort.items()}, "fitted_utc": stamp,
+                          "command": command}
+    lines = ["# Fitted values of `calibrated:` parameters, written by `hepatwin calibrate --write FILE`.",
              "# Procedure: src/hepatwin/calibrate/fit.py (MSC effects) and hazard.py (death hazard); targets and "
              "what was not fitted: docs/validation.md.", ""]
     for name in sorted(existing):
@@ -154,4 +192,6 @@ def store_fitted(fitted: dict[str, float], start: dict[str, float], target: str,
         for k, v in existing[name].items():
             lines.append(f"{k} = {v!r}" if not isinstance(v, str) else f'{k} = "{v}"')
         lines.append("")
+    if text:
+        write_text(path.with_name(path.name + ".bak"), text)
     return write_text(path, "\n".join(lines))
