@@ -4,6 +4,7 @@ plot, scale bars and captions on tissue pictures, and the validation status in t
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import matplotlib
@@ -13,6 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import xarray as xr
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _integer_ticks(ax) -> bool:
@@ -178,3 +181,141 @@ def test_power_plot_is_readable_with_ticks_at_the_sizes_run(tmp_path):
     plot_power(summary, path)
     pw, ph = Image.open(path).size
     assert 1000 <= pw <= 1600 and ph >= 0.5 * pw              # not a 2475 x 396 strip
+
+
+# --- tissue pictures: scale bar and caption -------------------------------------------------------------
+
+def _bar_length(band: np.ndarray, x0: int = 4) -> int:
+    """Longest run of dark pixels starting at column x0 in any row of the caption band (the scale bar)."""
+    dark = band.astype(int).sum(axis=2) < 150
+    best = 0
+    for row in dark:
+        n = 0
+        while x0 + n < row.size and row[x0 + n]:
+            n += 1
+        best = max(best, n)
+    return best
+
+
+def test_annotate_puts_caption_and_scale_bar_below_an_untouched_picture():
+    from hepatwin.tissue.render import annotate, scale_bar
+
+    img = np.random.default_rng(0).integers(0, 255, (64, 256, 3), dtype=np.uint8)
+    um_per_px = 25.0 / 4                                          # one 25-um site drawn as 4 x 4 pixels
+    out = annotate(img, "demo: day 169, CPA 12.3%", um_per_px)
+    assert out.shape[1:] == img.shape[1:] and out.shape[0] > img.shape[0]
+    assert np.array_equal(out[:64], img)                          # overlays below the picture, never on it
+    um, px = scale_bar(um_per_px, 256)
+    assert um in (100.0, 200.0, 500.0, 1000.0) and px == round(um / um_per_px) and px <= 256 / 4
+    assert _bar_length(out[64:]) == px
+    assert (out[64:].astype(int).sum(axis=2) < 150).sum() > px * 3     # text besides the bar
+
+
+def test_timelapse_captions_fit_a_256_pixel_frame(tmp_path):
+    from PIL import Image, ImageSequence
+
+    from hepatwin.tissue.render import _font, caption_layout, save_timelapse, scale_bar
+
+    label = ("hbv_decompensated_msc: day\u00a0-10957, CPA\u00a014.2% (patient model\u00a014.0%) "
+             "(research software, not clinical advice)")
+    size, lines = caption_layout(label, 256)
+    assert " ".join(lines) == label                               # nothing dropped
+    assert any("day\u00a0-10957," in line for line in lines)      # the day is not split over two lines
+    assert all(_font(size).getlength(line) <= 256 - 8 for line in lines)
+    frames = [np.full((256, 256, 3), 200 + k, np.uint8) for k in range(3)]
+    labels = [label, label.replace("-10957", "0"), label.replace("-10957", "169")]
+    path = save_timelapse(tmp_path / "t.gif", frames, labels, um_per_px=25.0 * 4)
+    gif = Image.open(path)
+    pics = [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(gif)]
+    assert len(pics) == 3 and {p.shape for p in pics} == {pics[0].shape} and pics[0].shape[1] == 256
+    _, px = scale_bar(100.0, 256)
+    for p in pics:
+        band = p[256:]
+        assert (band.astype(int).sum(axis=2) < 150).any()         # a caption is there
+        assert (band[:, -3:] > 240).all()                         # and does not run off the right edge
+        assert _bar_length(band) == px
+
+
+def test_tissue_run_pictures_carry_caption_and_scale_bar(tmp_path):
+    from PIL import Image
+
+    from hepatwin.scenario import load_scenario
+    from hepatwin.tissue import run as tissue_run
+    from hepatwin.tissue.render import scale_bar
+    from hepatwin.tissue.snapshots import load_snapshots, render_snapshot
+
+    sc = load_scenario(ROOT / "examples" / "scenarios" / "hbv_decompensated_msc.toml")
+    cfg = tissue_run.TissueConfig(size=32, history_dt_days=2.0, frames=2, snapshot_days=[0.0])
+    man = tissue_run.run_tissue(sc, cfg, tmp_path)
+    ds = load_snapshots(tmp_path)
+    for stain, key in (("sirius", "sirius_dayp000000_0"), ("he", "he_dayp000000_0")):
+        png = np.asarray(Image.open(tmp_path / man["files"][key]).convert("RGB"))
+        bare = render_snapshot(ds, 0.0, stain, caption=False, scale=png.shape[1] // 32)
+        h, w = bare.shape[:2]
+        assert png.shape[1] == w and png.shape[0] > h
+        assert np.array_equal(png[:h], bare)                      # the picture itself as drawn without overlays
+        assert _bar_length(png[h:]) == scale_bar(25.0 * 32 / w, w)[1]
+        assert np.array_equal(png, render_snapshot(ds, 0.0, stain, scale=w // 32))   # `tissue render` agrees
+    gif = Image.open(tmp_path / "timelapse.gif")
+    frame = np.asarray(gif.convert("RGB"))
+    assert frame.shape[0] > frame.shape[1] and (frame[frame.shape[1]:].astype(int).sum(axis=2) < 150).any()
+
+
+def test_snapshot_label_names_day_and_cpa():
+    from hepatwin.tissue.render import snapshot_label
+
+    lab = snapshot_label("hbv", -365.0, 12.345)
+    assert "day\u00a0-365" in lab and "CPA\u00a012.3%" in lab
+
+
+# --- reports: how far to trust them ----------------------------------------------------------------------
+
+def _docs_table() -> dict[str, bool]:
+    rows = {}
+    text = (ROOT / "docs" / "validation.md").read_text()
+    for line in text.split("## The table", 1)[1].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        if len(cells) == 7 and cells[0] not in ("id", "---"):
+            rows[cells[0]] = cells[5].strip("*") == "PASS"
+    return rows
+
+
+def test_recorded_validation_result_is_the_documented_one():
+    from hepatwin.calibrate.validation import FITTED
+    from hepatwin.report.trust import GROUPS, RECORD
+
+    assert RECORD["rows"] == _docs_table()
+    assert set(FITTED) <= set(RECORD["rows"])
+    grouped = [i for _, _, pre in GROUPS for i in RECORD["rows"] if i.startswith(pre)]
+    assert sorted(grouped) == sorted(RECORD["rows"])              # every row in exactly one group
+
+
+def test_trial_and_compare_reports_say_how_far_to_trust_them(tmp_path, monkeypatch):
+    import re
+
+    from hepatwin.report import trust
+    from hepatwin.report.html import compare_report
+    from hepatwin.trial import load_protocol, run_trial
+    from hepatwin.trial.outputs import write_trial
+
+    proto, pop = load_protocol(ROOT / "examples" / "trials" / "zhongnan2024.toml")
+    write_trial(run_trial(proto, pop), tmp_path / "trial")
+    html = (tmp_path / "trial" / "report.html").read_text()
+    sec = html.split('id="trust"', 1)[1].split("<h2>", 1)[0]
+    for row, result in (("qin_surv6m_paper_low", "PASS"), ("qin_il8_d169", "FAIL"), ("zhang_alb_w48", "FAIL"),
+                        ("childpugh_C_1y", "FAIL"), ("damico_stage1_annual", "PASS")):
+        assert re.search(rf">{row}</td>\s*<td[^>]*>{result}<", sec), row
+    assert "hepatwin validate" in sec and "validation.md" in sec
+
+    res = [_fake_result("untreated"), _fake_result("msc")]
+    for r in res:
+        r.status, r.message, r.scenario.description = "ok", "", "fake"
+    compare_report(res, ["a.toml", "b.toml"], tmp_path / "cmp", days=(0,))
+    sec = (tmp_path / "cmp" / "report.html").read_text().split('id="trust"', 1)[1]
+    assert "qin_alb_d85_high" in sec and "wiesner_meld_le9" in sec and "qin_sae" not in sec   # no AEs shown
+
+    # a calibration the record was not made with: nothing is shown as passing
+    monkeypatch.setitem(trust.RECORD, "calibration_sha256", "0" * 64)
+    compare_report(res, ["a.toml", "b.toml"], tmp_path / "cmp2", days=(0,))
+    sec = (tmp_path / "cmp2" / "report.html").read_text().split('id="trust"', 1)[1].split("<h2>", 1)[0]
+    assert "PASS" not in sec and "not checked" in sec and "hepatwin validate" in sec

@@ -13,6 +13,7 @@ import jinja2
 from .. import DISCLAIMER, __version__
 from ..io.atomic import write_text
 from .plots import PANELS, plot_results
+from .trust import trust_section
 
 #: rows of the visit table: (variable, label)
 TABLE_ROWS = [
@@ -66,6 +67,6 @@ def compare_report(results: Sequence, files: Sequence[str], out_dir: str | Path,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         scenarios=[{"name": r.scenario.name, "file": f, "description": r.scenario.description,
                     "status": r.status, "message": r.message} for r, f in zip(results, files, strict=True)],
-        tables=tables, figures=figures,
+        tables=tables, figures=figures, trust=trust_section("compare"),
     )
     return write_text(out / "report.html", html)

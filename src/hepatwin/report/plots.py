@@ -89,7 +89,9 @@ def figure(results: Sequence, labels: Sequence[str], fig_name: str):
             ax.set_yscale("symlog", linthresh=1e5)
         else:
             style_axis(ax, var)
-    axes.flat[0].legend(fontsize=8)
+    labelled = [ax for ax in axes.flat if ax.get_legend_handles_labels()[0]]
+    if labelled:
+        labelled[0].legend(fontsize=8)
     fig.suptitle(f"hepatwin: {fig_name} (research simulation, not clinical advice)", fontsize=11)
     return fig
 

@@ -19,6 +19,7 @@ import pandas as pd
 from .. import DISCLAIMER, __version__
 from ..io.atomic import atomic_path, write_text
 from .plots import is_integer_output, style_axis
+from .trust import trust_section
 
 #: output -> (name, unit) of the report's figures; a score's unit is "points"
 QUANTITIES = {"Alb": ("Albumin", "g/L"), "PTA": ("Prothrombin activity", "%"), "Bil": ("Bilirubin", "µmol/L"),
@@ -206,7 +207,7 @@ def trial_report(protocol, analysis: dict[str, pd.DataFrame], consort: pd.DataFr
         arms=arms, consort=_table(consort.drop(columns=["replicate"])), screening=_table(screening),
         figures=figs, comparisons=_table(analysis["comparisons"]), survival=_table(analysis["survival"]),
         logrank=_table(analysis["logrank"]), cox=_table(analysis["cox"]),
-        adverse=_table(analysis["adverse_events"]),
+        adverse=_table(analysis["adverse_events"]), trust=trust_section("trial"),
         visits=_table(analysis["visits"][["arm", "param", "visit_day", "n", "mean", "sd", "ci_low", "ci_high",
                                           "chg_mean", "chg_ci_low", "chg_ci_high", "chg_p"]]),
     )

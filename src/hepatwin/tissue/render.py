@@ -7,6 +7,7 @@ hepatocyte plates, nuclei) from the geometry and the cell states when `scale` >=
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -172,31 +173,96 @@ def save_png(path: str | Path, img: np.ndarray) -> Path:
     return Path(path)
 
 
-def save_timelapse(path: str | Path, frames: list[np.ndarray], labels: list[str], *, fps: float = 4.0) -> Path:
-    """Animated GIF (matplotlib's PillowWriter: no extra dependency) of frames with a day label."""
-    import matplotlib
+def snapshot_label(name: str, day: float, cpa: float) -> str:
+    """Caption of a snapshot picture: scenario, day and the section's collagen proportionate area."""
+    # no-break spaces keep "day 169" and "CPA 12.3%" on one line when the caption wraps
+    return f"{name}: day\u00a0{day:g}, CPA\u00a0{cpa:.1f}% (research software, not clinical advice)"
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.animation import PillowWriter
+
+def scale_bar(um_per_px: float, width_px: int) -> tuple[float, int]:
+    """A round length (1, 2 or 5 x 10^k um) at most a quarter of the picture's width; (um, pixels)."""
+    target = max(um_per_px, width_px * um_per_px / 4)
+    k = np.floor(np.log10(target))
+    um = max(m * 10.0 ** k for m in (1, 2, 5) if m * 10.0 ** k <= target)
+    return float(um), max(1, round(um / um_per_px))
+
+
+@functools.cache
+def _font(size: int):
+    import matplotlib
+    from PIL import ImageFont
+
+    # matplotlib's own DejaVu Sans: the same glyphs (and so the same pixels) on every machine
+    return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"), size)
+
+
+def _wrap(text: str, font, width: float) -> list[str]:
+    lines: list[str] = []
+    for word in filter(None, text.split(" ")):     # not at no-break spaces
+        if lines and font.getlength(f"{lines[-1]} {word}") <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines
+
+
+def caption_layout(label: str, width_px: int) -> tuple[int, list[str]]:
+    """Font size and lines of `label` wrapped to a picture `width_px` wide: the size shrinks (down to 7 px)
+    until every word fits on a line."""
+    inner = width_px - 2 * _MARGIN
+    size = int(np.clip(width_px / 45, 9, 16))
+    while True:
+        font = _font(size)
+        lines = _wrap(label, font, inner)
+        if size <= 7 or all(font.getlength(line) <= inner for line in lines):
+            return size, lines
+        size -= 1
+
+
+_MARGIN = 4
+
+
+def annotate(img: np.ndarray, label: str, um_per_px: float, *, lines: int | None = None) -> np.ndarray:
+    """The picture with a white band below it: `label` wrapped to the picture's width and a scale bar in
+    micrometres (`um_per_px` micrometres per pixel). The picture's own pixels are not touched; `lines`
+    (at least the caption's) fixes the band's height, so the frames of a time-lapse match."""
+    from PIL import Image, ImageDraw
+
+    h, w = img.shape[:2]
+    size, text = caption_layout(label, w)
+    font = _font(size)
+    line_h = size + 3
+    n = max(len(text), lines or 0)
+    band = _MARGIN + n * line_h + 2 + line_h + _MARGIN     # caption lines, then the scale-bar row
+    out = Image.new("RGB", (w, h + band), (255, 255, 255))
+    out.paste(Image.fromarray(img), (0, 0))
+    draw = ImageDraw.Draw(out)
+    y = h + _MARGIN
+    for line in text:
+        draw.text((_MARGIN, y), line, fill=(0, 0, 0), font=font)
+        y += line_h
+    um, px = scale_bar(um_per_px, w)
+    y = h + _MARGIN + n * line_h + 2
+    bar_h = max(2, size // 4)
+    draw.rectangle((_MARGIN, y + (line_h - bar_h) // 2, _MARGIN + px - 1, y + (line_h + bar_h) // 2 - 1),
+                   fill=(0, 0, 0))
+    draw.text((_MARGIN + px + 4, y), f"{um / 1000:g} mm" if um >= 1000 else f"{um:g} µm", fill=(0, 0, 0),
+              font=font)
+    return np.asarray(out)
+
+
+def save_timelapse(path: str | Path, frames: list[np.ndarray], labels: list[str], *, um_per_px: float,
+                   fps: float = 4.0) -> Path:
+    """Animated GIF (Pillow) of the frames, each with its label wrapped to the frame's width and a scale bar
+    (`um_per_px` micrometres per pixel); every frame has the same caption band."""
+    from PIL import Image
 
     from ..io.atomic import atomic_path
 
-    h, w = frames[0].shape[:2]
-    dpi = 100
-    fig = plt.figure(figsize=(w / dpi, h / dpi + 0.3), dpi=dpi)
-    ax = fig.add_axes((0, 0, 1, h / (h + 30)))
-    ax.axis("off")
-    im = ax.imshow(frames[0], interpolation="nearest")
-    txt = fig.text(0.01, 0.995, labels[0], va="top", ha="left", fontsize=9)
-    writer = PillowWriter(fps=fps)
+    w = frames[0].shape[1]
+    lines = max(len(caption_layout(lab, w)[1]) for lab in labels)
+    pics = [Image.fromarray(annotate(f, lab, um_per_px, lines=lines)) for f, lab in zip(frames, labels, strict=True)]
     with atomic_path(path) as tmp:
-        gif = tmp.with_suffix(".gif")
-        with writer.saving(fig, str(gif), dpi):
-            for f, lab in zip(frames, labels, strict=True):
-                im.set_data(f)
-                txt.set_text(lab)
-                writer.grab_frame()
-        gif.replace(tmp)
-    plt.close(fig)
+        pics[0].save(tmp, format="GIF", save_all=True, append_images=pics[1:], duration=round(1000 / fps), loop=0)
     return Path(path)
+

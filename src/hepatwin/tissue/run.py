@@ -111,7 +111,7 @@ def run_tissue(scenario: Scenario, cfg: TissueConfig, out: str | Path, *,
     from .coupling import drivers_from_scenario
     from .engine import new_tissue
     from .measures import measure_all
-    from .render import hematoxylin_eosin, save_png, save_timelapse, sirius_red
+    from .render import annotate, hematoxylin_eosin, save_png, save_timelapse, sirius_red, snapshot_label
     from .rules import load_rules
 
     out = Path(out)
@@ -148,11 +148,15 @@ def run_tissue(scenario: Scenario, cfg: TissueConfig, out: str | Path, *,
     for s in res.snapshots:
         if round(s.day, 6) in snap_set:
             tag = f"day{s.day:+09.1f}".replace("+", "p").replace("-", "m").replace(".", "_")
+            # every picture gets a caption (day, CPA) and a scale bar below it; the arrays measured stay raw
+            label = snapshot_label(scenario.name, s.day, _cpa(geom, s.collagen, p))
             sr = save_png(out / "snapshots" / f"sirius_{tag}.png",
-                          sirius_red(geom, s.collagen, p["C_sat"], scale=scale))
+                          annotate(sirius_red(geom, s.collagen, p["C_sat"], scale=scale), label, geom.site_um / scale))
             small = max(geom.ny, geom.nx) <= HE_DETAIL_SITES
+            he_scale = max(scale, 3) if small else 1
             he = save_png(out / "snapshots" / f"he_{tag}.png",
-                          hematoxylin_eosin(geom, s.cell, s.collagen, p["C_sat"], scale=max(scale, 3) if small else 1))
+                          annotate(hematoxylin_eosin(geom, s.cell, s.collagen, p["C_sat"], scale=he_scale), label,
+                                   geom.site_um / he_scale))
             files[f"sirius_{tag}"] = str(sr.relative_to(out))
             files[f"he_{tag}"] = str(he.relative_to(out))
             if not small:
@@ -160,15 +164,16 @@ def run_tissue(scenario: Scenario, cfg: TissueConfig, out: str | Path, *,
                 w = HE_DETAIL_SITES // 2
                 win = tuple(slice(max(0, (n - w) // 2), max(0, (n - w) // 2) + min(n, w)) for n in (geom.ny, geom.nx))
                 hd = save_png(out / "snapshots" / f"he_detail_{tag}.png",
-                              hematoxylin_eosin(geom, s.cell, s.collagen, p["C_sat"], scale=4, region=win))
+                              annotate(hematoxylin_eosin(geom, s.cell, s.collagen, p["C_sat"], scale=4, region=win),
+                                       label, geom.site_um / 4))
                 files[f"he_detail_{tag}"] = str(hd.relative_to(out))
             m = measure_all(geom, s, p, s.collagen)
             drv = drivers.at(s.day)
             snap_measures.append({"day": s.day, **m, "patient_CPA": drv["CPA"], "patient_stage": drv["stage"]})
         if any(abs(s.day - f) < 1e-6 for f in frame_days):
             frames.append(sirius_red(geom, s.collagen, p["C_sat"], stride=step, seed=len(frames)))
-            labels.append(f"{scenario.name}: day {s.day:.0f}  CPA {_cpa(geom, s.collagen, p):.1f}% (patient "
-                          f"model {drivers.at(s.day)['CPA']:.1f}%)  (research software, not clinical advice)")
+            labels.append(f"{scenario.name}: day\u00a0{s.day:.0f}, CPA\u00a0{_cpa(geom, s.collagen, p):.1f}% (patient "
+                          f"model\u00a0{drivers.at(s.day)['CPA']:.1f}%) (research software, not clinical advice)")
     if cfg.save_state != "none":
         from .snapshots import save_snapshots, snapshots_dataset
 
@@ -177,7 +182,7 @@ def run_tissue(scenario: Scenario, cfg: TissueConfig, out: str | Path, *,
         ds = snapshots_dataset(tissue, saved, cfg.save_state, scenario_name=scenario.name)
         files["state"] = str(save_snapshots(out / "snapshots" / "state.nc", ds).relative_to(out))
         timings["state_s"] = time.perf_counter() - t3
-    gif = save_timelapse(out / "timelapse.gif", frames, labels)
+    gif = save_timelapse(out / "timelapse.gif", frames, labels, um_per_px=geom.site_um * step)
     files["timelapse"] = str(gif.relative_to(out))
     ts = res.timeseries()
     from ..io.atomic import atomic_path

@@ -145,11 +145,13 @@ def stain_threshold(ds: xr.Dataset, c_stain: float | None = None) -> dict[str, f
 
 
 def render_snapshot(ds: xr.Dataset, day: float, stain: str = "sirius", *, region: tuple[slice, slice] | None = None,
-                    scale: int | None = None, geometry: Geometry | None = None) -> np.ndarray:
+                    scale: int | None = None, geometry: Geometry | None = None, caption: bool = True) -> np.ndarray:
     """The saved section on `day` drawn as the run draws it: `stain` "sirius" (Sirius red) or "he" (H&E);
     `region` (rows, columns of sites) draws a window; `scale` pixels per site (default: 4 for H&E windows
-    up to 512 sites a side, else as large as keeps the picture within 1024 pixels)."""
-    from .render import hematoxylin_eosin, sirius_red
+    up to 512 sites a side, else as large as keeps the picture within 1024 pixels). With `caption`, the
+    run's caption (day, section CPA) and a scale bar below the picture; without, the bare picture."""
+    from .measures import cpa
+    from .render import annotate, hematoxylin_eosin, sirius_red, snapshot_label
 
     if stain not in ("sirius", "he"):
         raise ValueError(f"stain {stain!r}; expected 'sirius' or 'he'")
@@ -166,8 +168,14 @@ def render_snapshot(ds: xr.Dataset, day: float, stain: str = "sirius", *, region
         raise ValueError(f"scale {scale} pixels per site; expected 1 to 16")
     collagen, c_sat = ds["collagen"].values[k], float(ds.attrs["C_sat"])
     if stain == "sirius":
-        return sirius_red(g, collagen, c_sat, scale=scale, region=region)
-    return hematoxylin_eosin(g, cell_bytes(ds, k), collagen, c_sat, scale=scale, region=(ys, xs))
+        img = sirius_red(g, collagen, c_sat, scale=scale, region=region)
+    else:
+        img = hematoxylin_eosin(g, cell_bytes(ds, k), collagen, c_sat, scale=scale, region=(ys, xs))
+    if not caption:
+        return img
+    label = snapshot_label(ds.attrs.get("scenario", ""), float(ds["day"].values[k]),
+                           cpa(g, collagen, float(ds.attrs["C_stain"])))
+    return annotate(img, label, g.site_um / scale)
 
 
 def cell_bytes(ds: xr.Dataset, k: int) -> np.ndarray:

@@ -1,0 +1,92 @@
+"""How far to trust a report: the validation rows that bear on what it shows, with their recorded result.
+
+Reports do not run the validation (minutes); they show the result last recorded by `hepatwin validate`
+(copied from docs/validation.md, which a test keeps in step with this file). The record holds only for
+the calibration it was made with: if model/calibration.toml has changed since, no row is shown as
+passing and the report says to run `hepatwin validate` again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+from pathlib import Path
+
+#: the last recorded `hepatwin validate --json` (docs/validation.md, "The table"): row id -> passed
+RECORD = {
+    "version": "0.1.0", "date": "2026-11-22", "replicates": 100, "cohort_n": 2000,
+    # sha256 of src/hepatwin/model/calibration.toml when the table was recorded
+    "calibration_sha256": "45ffc31e63f3ce0d651badbe33a7e04a22f0559309e37e737a2908b519da3131",
+    "rows": {
+        **dict.fromkeys(("qin_alb_d29_low", "qin_alb_d29_high", "qin_alb_d57_low", "qin_alb_d57_high",
+                         "qin_alb_d85_low", "qin_alb_d85_medium", "qin_alb_d85_high", "qin_alb_d169",
+                         "qin_pta_d29", "qin_pta_d57", "qin_pta_d85", "qin_pta_d113", "qin_pta_d141", "qin_pta_d169",
+                         "qin_il8_d29", "qin_il8_d85"), True),
+        "qin_il8_d169": False,
+        **dict.fromkeys(("qin_ae_grade12", "qin_sae", "qin_surv6m_preprint_low", "qin_surv6m_preprint_medium",
+                         "qin_surv6m_preprint_high", "qin_surv6m_paper_low", "qin_surv6m_paper_medium",
+                         "qin_surv6m_paper_high", "qin_surv2y_paper_low", "qin_surv2y_paper_medium",
+                         "qin_surv2y_paper_high", "qin_dose_response"), True),
+        **dict.fromkeys(("zhang_alb_w48", "zhang_bil_w48", "zhang_meld_na_w48", "zhang_asc_w48",
+                         "zhang_cohort_alb_w48"), False),
+        "wiesner_meld_le9": True, "wiesner_meld_10_19": True,
+        **dict.fromkeys(("wiesner_meld_20_29", "wiesner_meld_30_39", "wiesner_meld_ge40"), False),
+        "childpugh_A_1y": True, "childpugh_A_2y": True, "childpugh_B_1y": True,
+        **dict.fromkeys(("childpugh_B_2y", "childpugh_C_1y", "childpugh_C_2y"), False),
+        "damico_stage1_annual": True, "damico_stage2_annual": True, "damico_stage3_annual": True,
+        "damico_stage4_annual": False, "damico_median_survival_decompensated": False,
+    },
+}
+
+#: groups of rows: (key, what they check, row-id prefixes)
+GROUPS = [
+    ("msc_labs", "MSC effect on albumin, prothrombin activity and IL-8 over 6 months (reference trial, "
+                 "Qin et al. 2025)", ("qin_alb_", "qin_pta_", "qin_il8_")),
+    ("msc_durable", "MSC benefit still present after one year (controlled trial, Zhang et al. 2012, and its "
+                    "companion cohort)", ("zhang_",)),
+    ("adverse", "adverse events after infusion (reference trial)", ("qin_ae_", "qin_sae")),
+    ("trial_survival", "survival per dose group at 6 months and 2 years, dose-response (reference trial)",
+     ("qin_surv", "qin_dose_")),
+    ("natural_history", "untreated survival: 3-month mortality by MELD band (Wiesner 2003), 1- and 2-year "
+                        "survival by Child-Pugh class, annual mortality by clinical stage (D'Amico 2006)",
+     ("wiesner_", "childpugh_", "damico_")),
+]
+#: report kind -> the groups bearing on what it shows
+KINDS = {
+    "trial": ("msc_labs", "msc_durable", "adverse", "trial_survival", "natural_history"),
+    "compare": ("msc_labs", "msc_durable", "natural_history"),
+}
+
+
+def _calibration_sha256() -> str:
+    data = resources.files("hepatwin").joinpath("model/calibration.toml").read_bytes()
+    return hashlib.sha256(data).hexdigest()
+
+
+def _docs_link() -> str:
+    # the page is in the source tree, not the installed package: link it when it is there
+    docs = Path(__file__).resolve().parents[3] / "docs" / "validation.md"
+    return docs.as_uri() if docs.is_file() else ""
+
+
+def trust_section(kind: str) -> dict:
+    """The template's "How far to trust this" data for a report of `kind` ("trial" or "compare"): per group
+    the rows, how many passed when recorded (None when no record holds for this calibration), the failing
+    and the fitted rows."""
+    from ..calibrate.validation import FITTED
+
+    valid = RECORD["calibration_sha256"] == _calibration_sha256()
+    groups = []
+    for key, what, prefixes in GROUPS:
+        if key not in KINDS[kind]:
+            continue
+        ids = [i for i in RECORD["rows"] if i.startswith(prefixes)]
+        rows = [{"id": i, "result": ("PASS" if RECORD["rows"][i] else "FAIL") if valid else "not checked",
+                 "fitted": FITTED.get(i, "")} for i in ids]
+        groups.append({"what": what, "rows": rows, "n": len(ids),
+                       "passed": sum(RECORD["rows"][i] for i in ids) if valid else None,
+                       "failed": [i for i in ids if valid and not RECORD["rows"][i]],
+                       "fitted": sum(i in FITTED for i in ids)})
+    return {"recorded": valid, "version": RECORD["version"], "date": RECORD["date"],
+            "replicates": RECORD["replicates"], "cohort_n": RECORD["cohort_n"], "groups": groups,
+            "docs_link": _docs_link()}
