@@ -293,7 +293,6 @@ def test_recorded_validation_result_is_the_documented_one():
 def test_trial_and_compare_reports_say_how_far_to_trust_them(tmp_path, monkeypatch):
     import re
 
-    from hepatwin.report import trust
     from hepatwin.report.html import compare_report
     from hepatwin.trial import load_protocol, run_trial
     from hepatwin.trial.outputs import write_trial
@@ -315,7 +314,9 @@ def test_trial_and_compare_reports_say_how_far_to_trust_them(tmp_path, monkeypat
     assert "qin_alb_d85_high" in sec and "wiesner_meld_le9" in sec and "qin_sae" not in sec   # no AEs shown
 
     # a calibration the record was not made with: nothing is shown as passing
-    monkeypatch.setitem(trust.RECORD, "calibration_sha256", "0" * 64)
+    other = tmp_path / "calibration.toml"
+    other.write_text("[parameters]\n")
+    monkeypatch.setenv("HEPATWIN_CALIBRATION", str(other))
     compare_report(res, ["a.toml", "b.toml"], tmp_path / "cmp2", days=(0,))
     sec = (tmp_path / "cmp2" / "report.html").read_text().split('id="trust"', 1)[1].split("<h2>", 1)[0]
     assert "PASS" not in sec and "not checked" in sec and "hepatwin validate" in sec

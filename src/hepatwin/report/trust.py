@@ -2,14 +2,13 @@
 
 Reports do not run the validation (minutes); they show the result last recorded by `hepatwin validate`
 (copied from docs/validation.md, which a test keeps in step with this file). The record holds only for
-the calibration it was made with: if model/calibration.toml has changed since, no row is shown as
-passing and the report says to run `hepatwin validate` again.
+the calibration it was made with: if the calibration in use (model/calibration.toml or
+$HEPATWIN_CALIBRATION) differs, no row is shown as passing and the report says to run `hepatwin validate`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from importlib import resources
 from pathlib import Path
 
 #: the last recorded `hepatwin validate --json` (docs/validation.md, "The table"): row id -> passed
@@ -59,8 +58,10 @@ KINDS = {
 
 
 def _calibration_sha256() -> str:
-    data = resources.files("hepatwin").joinpath("model/calibration.toml").read_bytes()
-    return hashlib.sha256(data).hexdigest()
+    from ..model.calibration import calibration_file
+
+    path = calibration_file()          # the shipped file, or $HEPATWIN_CALIBRATION
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
 
 
 def _docs_link() -> str:
