@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -43,9 +53,61 @@ class UserError(Exception):
     """A mistake in the user's input: reported without a traceback, exit code 2."""
 
 
-def _progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(), TimeElapsedColumn(),
+def _progress():
+    """A progress display on stderr: a bar with counts, elapsed time and ETA on a terminal; log lines otherwise
+    (a CI log or a file shows how far a long run got)."""
+    if not err_console.is_terminal:
+        return _LogProgress()
+    return Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(),
+                    MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
                     console=err_console, transient=True)
+
+
+class _LogProgress:
+    """The part of rich's Progress the commands use, writing a line at each new stage, every 10% and at least
+    every 30 s instead of redrawing a bar."""
+
+    def __init__(self, every_s: float = 30.0):
+        self.tasks: dict[int, dict] = {}
+        self.every_s = every_s
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def add_task(self, description: str, total: float | None = None, **_) -> int:
+        tid = len(self.tasks)
+        self.tasks[tid] = {"description": description, "total": total, "completed": 0.0, "t0": time.monotonic(),
+                           "last": -1.0, "decile": -1}
+        self._log(tid, force=True)
+        return tid
+
+    def update(self, task: int, *, completed: float | None = None, total: float | None = None,
+               description: str | None = None, advance: float | None = None, **_) -> None:
+        t = self.tasks[task]
+        stage = description is not None and description.split(" ")[0] != t["description"].split(" ")[0]
+        for key, value in (("completed", completed), ("total", total), ("description", description)):
+            if value is not None:
+                t[key] = value
+        if advance:
+            t["completed"] += advance
+        self._log(task, force=stage)
+
+    def advance(self, task: int, advance: float = 1) -> None:
+        self.update(task, advance=advance)
+
+    def _log(self, task: int, force: bool = False) -> None:
+        t = self.tasks[task]
+        now = time.monotonic()
+        total = t["total"]
+        decile = int(10 * t["completed"] / total) if total else -1
+        if not (force or decile > t["decile"] or now - t["last"] >= self.every_s):
+            return
+        t["decile"], t["last"] = max(decile, t["decile"]), now
+        done = f" {t['completed']:,.0f}/{total:,.0f}" if total else ""
+        err_console.print(f"[{now - t['t0']:7.1f} s] {t['description']}{done}", highlight=False)
 
 
 def _load(path: Path):
@@ -148,7 +210,7 @@ def score(
 
 @app.command()
 def simulate(
-    scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
+    scenario: Annotated[Path, typer.Argument(metavar="SCENARIO", help="scenario TOML file")],
     out: Annotated[Path, typer.Option("--out", help="output folder")],
     plots: Annotated[bool, typer.Option(help="write PNG plots")] = True,
     engine: Annotated[Engine, typer.Option(help="scipy (reference) or numba (compiled BDF)")] = None,
@@ -182,7 +244,7 @@ def simulate(
 
 @app.command()
 def compare(
-    scenarios: Annotated[list[Path], typer.Argument(help="two or more scenario TOML files")],
+    scenarios: Annotated[list[Path], typer.Argument(metavar="SCENARIOS", help="two or more scenario TOML files")],
     out: Annotated[Path, typer.Option("--out", help="output folder")],
     days: Annotated[str, typer.Option(help="comma-separated visit days for the table")] = "0,29,57,85,169",
     engine: Annotated[Engine, typer.Option(help="scipy (reference) or numba (compiled BDF)")] = None,
@@ -295,8 +357,9 @@ def model_check(as_json: Annotated[bool, typer.Option("--json", help="print resu
 
 @export_app.command("sbml")
 def export_sbml_cmd(
-    out: Annotated[Path, typer.Argument(help="SBML file to write")],
-    scenario: Annotated[Path | None, typer.Argument(help="scenario TOML (parameters, initial state, events)")] = None,
+    out: Annotated[Path, typer.Argument(metavar="OUT", help="SBML file to write")],
+    scenario: Annotated[Path | None, typer.Argument(metavar="SCENARIO",
+        help="scenario TOML (parameters, initial state, events)")] = None,
     start: Annotated[str, typer.Option(
         help="what SBML time 0 is: burn-in (default; the scenario's first simulated day, i.e. the start of the "
              "disease-history burn-in if the patient has one) or baseline (scenario day 0: the burn-in is "
@@ -345,7 +408,7 @@ app.add_typer(population_app, name="population")
 
 @population_app.command("generate")
 def population_generate(
-    config: Annotated[Path, typer.Argument(help="population TOML file")],
+    config: Annotated[Path, typer.Argument(metavar="CONFIG", help="population TOML file")],
     n: Annotated[int, typer.Option("--n", min=1, help="number of accepted virtual patients")],
     out: Annotated[Path, typer.Option("--out", help="output folder")],
     chunk: Annotated[int, typer.Option(min=1, help="candidates simulated per batch (does not change results)")] = 2000,
@@ -391,7 +454,7 @@ def population_generate(
 
 @population_app.command("simulate")
 def population_simulate(
-    config: Annotated[Path, typer.Argument(help="population TOML file")],
+    config: Annotated[Path, typer.Argument(metavar="CONFIG", help="population TOML file")],
     out: Annotated[Path, typer.Option("--out", help="output folder (chunks/, patients.parquet, manifest.json)")],
     n: Annotated[int | None, typer.Option("--n", min=1, help=(
         "virtual patients accepted by the file's criteria (then selected to its targets, if any); "
@@ -450,7 +513,7 @@ def population_simulate(
             progress.update(task, completed=min(acc, n), description=f"screening: {seen} candidates")
 
         def simulated(done, total):
-            progress.update(task, completed=done, total=total, description=f"simulating {done:,}/{total:,}")
+            progress.update(task, completed=done, total=total, description="simulating")
 
         try:
             summary = run_chunks(cfg, n, regimens, out, end_day=end_day, step_days=step_days, chunk=chunk,
@@ -494,7 +557,7 @@ def _load_protocol(path: Path):
 
 @trial_app.command("run")
 def trial_run(
-    protocol: Annotated[Path, typer.Argument(help="trial protocol TOML file")],
+    protocol: Annotated[Path, typer.Argument(metavar="PROTOCOL", help="trial protocol TOML file")],
     out: Annotated[Path, typer.Option("--out", help="output folder")],
     seed: Annotated[int | None, typer.Option(min=0, help="override the protocol's seed")] = None,
 ) -> None:
@@ -561,7 +624,7 @@ def _power_sizes(given: list[int] | None, extra: list[str]) -> list[int]:
 @trial_app.command("power", context_settings={"allow_extra_args": True})
 def trial_power(
     ctx: typer.Context,
-    protocol: Annotated[Path, typer.Argument(help="trial protocol TOML file")],
+    protocol: Annotated[Path, typer.Argument(metavar="PROTOCOL", help="trial protocol TOML file")],
     replicates: Annotated[int, typer.Option("--replicates", min=1, help="replicate trials per sample size")],
     n_per_arm: Annotated[list[int] | None, typer.Option(
         "--n-per-arm", min=2,
@@ -632,8 +695,12 @@ def validate(
         help="folder holding trials/ and populations/ (default: ./examples, else the source checkout's)")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="override the trial protocols' seeds")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="also write validation.json/.csv and a manifest")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="exit 1 if any finding fails (for CI gates)")] = False,
 ) -> None:
-    """Run every published finding against the model: published vs simulated, interval, tolerance, PASS/FAIL."""
+    """Run every published finding against the model: published vs simulated, interval, tolerance, PASS/FAIL.
+
+    Exit code 0 when the run completed (failing rows are results, shown as FAIL); with --strict, 1 if any fails.
+    """
     from .calibrate import FITTED
     from .calibrate import validate as run_validation
 
@@ -663,24 +730,43 @@ def validate(
                                               rows=len(rows)))
     if as_json:
         print(json.dumps([r.as_dict() for r in rows], indent=2))
+        if strict and not all(r.passed for r in rows):
+            raise typer.Exit(1)
         return
-    table = Table(title=f"Validation ({replicates} replicate trials; natural-history cohort of {cohort_n})")
-    for col in ("id", "finding", "published", "simulated", "interval", "tolerance", "result"):
-        table.add_column(col, overflow="fold")
+    _print_validation(rows, f"Validation ({replicates} replicate trials; natural-history cohort of {cohort_n})")
+    n_fail = sum(not r.passed for r in rows)
+    if strict and n_fail:
+        err_console.print(_red("validation failed:", f" {n_fail} of {len(rows)} findings fail (--strict: exit 1)"))
+        raise typer.Exit(1)
+
+
+def _print_validation(rows, title: str) -> None:
+    """One block per finding (verdict, id, numbers; then the finding and its tolerance, wrapped), readable at
+    80 columns, where a seven-column table folds every cell into a tower."""
+    import textwrap
+
+    from .calibrate import FITTED
 
     def fmt(v) -> str:
         if v is None or (isinstance(v, float) and v != v):
-            return "–"
+            return "-"
         return f"{v:.3g}" if isinstance(v, float) else str(v)
 
+    width = max(60, min(out_console.width, 100))
+    out_console.print(title, highlight=False)
     for r in rows:
-        mark = _verdict(r.passed)
-        table.add_row(r.id + (" (fitted)" if r.id in FITTED else ""), r.finding, fmt(r.published), fmt(r.simulated),
-                      "–" if r.interval[0] is None else f"{fmt(r.interval[0])} to {fmt(r.interval[1])}",
-                      r.tolerance, mark)
-    out_console.print(table)
+        interval = "" if r.interval[0] is None else f" ({fmt(r.interval[0])} to {fmt(r.interval[1])})"
+        head = Text.assemble(_verdict(r.passed), f" {r.id}{' (fitted)' if r.id in FITTED else ''}")
+        out_console.print(head, highlight=False)
+        body = [f"{r.finding}", f"published {fmt(r.published)}, simulated {fmt(r.simulated)}{interval}",
+                f"tolerance: {r.tolerance}"]
+        for line in body:
+            out_console.print(textwrap.fill(line, width, initial_indent="     ", subsequent_indent="     "),
+                              highlight=False)
     n_pass = sum(r.passed for r in rows)
-    out_console.print(f"{n_pass} of {len(rows)} findings pass; rows marked (fitted) were used to set parameters.")
+    out_console.print(textwrap.fill(f"{n_pass} of {len(rows)} findings pass; rows marked (fitted) were used to set "
+                                    "parameters. Exit code 0 unless --strict (then 1 if any finding fails).", width),
+                      highlight=False)
 
 
 class CalibrationTarget(StrEnum):
@@ -809,7 +895,8 @@ app.add_typer(tissue_app, name="tissue")
 
 @tissue_app.command("run")
 def tissue_run(
-    scenario: Annotated[Path, typer.Argument(help="patient scenario TOML, optionally with a \\[tissue] table")],
+    scenario: Annotated[Path, typer.Argument(metavar="SCENARIO",
+        help="patient scenario TOML, optionally with a \\[tissue] table")],
     out: Annotated[Path, typer.Option("--out", help="output folder")],
     size: Annotated[int | None, typer.Option(help="sites per side (default 1024, or \\[tissue].size)")] = None,
     seed: Annotated[int | None, typer.Option(help="random seed (default 0, or \\[tissue].seed)")] = None,
@@ -844,7 +931,8 @@ def tissue_run(
 
 @tissue_app.command("measure")
 def tissue_measure(
-    state: Annotated[Path, typer.Argument(help="snapshots/state.nc of a tissue run, or the run's folder")],
+    state: Annotated[Path, typer.Argument(metavar="STATE",
+        help="snapshots/state.nc of a tissue run, or the run's folder")],
     day: Annotated[list[float] | None, typer.Option("--day", help="snapshot day to read (repeat; default all)")] = None,
     c_stain: Annotated[float | None, typer.Option("--c-stain", help="stain threshold, mg/g (default: the run's)")
                        ] = None,
@@ -882,7 +970,8 @@ def tissue_measure(
 
 @tissue_app.command("render")
 def tissue_render(
-    state: Annotated[Path, typer.Argument(help="snapshots/state.nc of a tissue run, or the run's folder")],
+    state: Annotated[Path, typer.Argument(metavar="STATE",
+        help="snapshots/state.nc of a tissue run, or the run's folder")],
     day: Annotated[float, typer.Option("--day", help="snapshot day to draw")],
     out: Annotated[Path, typer.Option("--out", help="PNG file to write")],
     stain: Annotated[str, typer.Option("--stain", help="sirius (Sirius red) or he (H&E)")] = "sirius",
@@ -893,11 +982,19 @@ def tissue_render(
 ) -> None:
     """Draw a saved section again: the whole field or a high-power window, Sirius red or H&E."""
     from .tissue.render import save_png
-    from .tissue.snapshots import load_snapshots, render_snapshot
+    from .tissue.snapshots import geometry_of, load_snapshots, render_snapshot
 
+    if out.suffix.lower() != ".png":   # the bytes are PNG: a .jpg name would lie about them
+        raise UserError(f"--out {out}: pictures are written as PNG; expected a file name ending in .png")
     try:
         win = _parse_region(region) if region else None
-        img = render_snapshot(load_snapshots(state), day, stain, region=win, scale=scale)
+        ds = load_snapshots(state)
+        if win is not None:
+            g = geometry_of(ds)
+            if win[0].stop > g.ny or win[1].stop > g.nx:
+                raise ValueError(f"--region {region!r} reaches beyond the {g.ny} x {g.nx} sites of the field; "
+                                 f"expected Y1 <= {g.ny} and X1 <= {g.nx}")
+        img = render_snapshot(ds, day, stain, region=win, scale=scale)
         save_png(out, img)
     except (OSError, ValueError, KeyError) as exc:
         raise UserError(str(exc)) from None
@@ -906,7 +1003,8 @@ def tissue_render(
 
 @tissue_app.command("biopsy")
 def tissue_biopsy(
-    state: Annotated[Path, typer.Argument(help="snapshots/state.nc of a tissue run, or the run's folder")],
+    state: Annotated[Path, typer.Argument(metavar="STATE",
+        help="snapshots/state.nc of a tissue run, or the run's folder")],
     day: Annotated[float, typer.Option("--day", help="snapshot day to sample")],
     length_mm: Annotated[list[float] | None, typer.Option("--length-mm", help="core length, mm (repeat; default "
                                                                                 "10 and 20)")] = None,
@@ -954,6 +1052,14 @@ def _parse_region(text: str) -> tuple[slice, slice]:
     return slice(*ys), slice(*xs)
 
 
+class InterruptedByUser(Exception):  # noqa: N818 (not an error: the user asked)
+    """Ctrl-C (SIGINT): raised instead of KeyboardInterrupt, which typer would end without a message."""
+
+
+def _interrupted(signum, frame) -> None:
+    raise InterruptedByUser()
+
+
 def main() -> None:
     """Console entry point: user mistakes end in a message and exit code 2, never a traceback."""
     import warnings
@@ -962,6 +1068,8 @@ def main() -> None:
 
     # a warning is for the user: its message, not the source line that raised it
     warnings.formatwarning = lambda message, category, *args, **kwargs: f"warning: {message}\n"
+    # typer ends a KeyboardInterrupt with exit 130 and no word; raise our own so the user is told what is kept
+    signal.signal(signal.SIGINT, _interrupted)
     try:
         app()
     except (UserError, ScenarioError) as exc:
@@ -972,8 +1080,9 @@ def main() -> None:
         where = f" {exc.filename}:" if exc.filename else ""
         err_console.print(_red("error:", f"{where} {exc.strerror or exc}"), highlight=False)
         sys.exit(2)
-    except KeyboardInterrupt:
-        err_console.print("interrupted; completed files are intact, incomplete ones were not written")
+    except (InterruptedByUser, KeyboardInterrupt):
+        err_console.print("interrupted: completed files are intact, incomplete ones were not written (a rerun of "
+                          "`population simulate` resumes)", highlight=False)
         sys.exit(130)
 
 

@@ -158,8 +158,6 @@ class Simulation(_Strict):
         for a, b in itertools.pairwise(v):
             if b <= a:
                 raise ValueError(f"output days must be strictly increasing; {b} follows {a}")
-        if v[0] < 0:
-            raise ValueError(f"output day {v[0]} is before baseline (day 0)")
         return v
 
     @field_validator("knockouts")
@@ -239,6 +237,13 @@ class Scenario(_Strict):
                 raise ValueError(f"therapy[{i}].start_day {t.start_day} is before the disease history starts")
             if t.start_day > self.simulation.end_day:
                 raise ValueError(f"therapy[{i}].start_day {t.start_day} is after end_day {self.simulation.end_day}")
+        days = self.simulation.output_days
+        if days is not None and days[0] < 0:
+            # output during the burn-in of a disease history (the tissue model follows it), never before it
+            start = -self.patient.history.years * 365.25 if self.patient.history is not None else 0.0
+            if days[0] < start - 1e-9:
+                raise ValueError(f"output day {days[0]} is before the run starts (day {start:g}: "
+                                 f"{'the start of the disease history' if start < 0 else 'baseline'})")
         sources = {r.cell_source for r in self.regimen}
         if len(sources) > 1:
             raise ValueError(f"regimens mix cell sources {sorted(sources)}; one source per scenario is supported")
@@ -285,19 +290,39 @@ def revalidate(scenario: Scenario, source: str | None = None) -> Scenario:
     return parse_scenario(scenario.model_dump(), source or f"scenario {scenario.name!r} (as given in Python)")
 
 
+#: top-level tables that mark another kind of input file -> (what it is, the command that reads it)
+OTHER_FILE_KINDS = {
+    "tissue": ("a tissue-run file (it has a [tissue] table)", "hepatwin tissue run FILE --out DIR"),
+    "arm": ("a trial protocol (it has [[arm]] tables)", "hepatwin trial run FILE --out DIR"),
+    "criteria": ("a population file (it has [[criteria]])", "hepatwin population generate FILE --n N --out DIR"),
+    "covariates": ("a population file (it has [covariates])", "hepatwin population generate FILE --n N --out DIR"),
+}
+
+
+def other_file_kind(data: dict, expected: str) -> str:
+    """'this is <kind>, not <expected>: use `<command>`' when `data` has the tables of another kind of input
+    file (its field-by-field problems would only hide that), else ''."""
+    for key, (what, command) in OTHER_FILE_KINDS.items():
+        if key in data:
+            return f"this is {what}, not {expected}: use `{command}`"
+    return ""
+
+
 def parse_scenario(data: dict, source: str = "<scenario>") -> Scenario:
     """Validate a scenario dictionary; raise ScenarioError with a readable message."""
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(format_validation_error(err, source)) from None
+        other = other_file_kind(data, "a scenario")
+        raise ScenarioError(f"{source}: {other}" if other else format_validation_error(err, source)) from None
 
 
 def read_toml(path: str | Path, what: str) -> dict:
     """The tables of a TOML input file; ScenarioError naming `what` and the path if it cannot be read."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: a byte-order mark (as some Windows editors write) is not part of the TOML
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ScenarioError(f"cannot read {what} {path}: {exc.strerror}") from None
     except UnicodeDecodeError as exc:

@@ -175,8 +175,10 @@ def _table(df: pd.DataFrame) -> dict:
 
 
 def trial_report(protocol, analysis: dict[str, pd.DataFrame], consort: pd.DataFrame, screening: pd.DataFrame,
-                 tables: dict[str, pd.DataFrame], out_dir: str | Path, protocol_file: str = "") -> Path:
-    """Write `report.html` with its figures under `figures/`."""
+                 tables: dict[str, pd.DataFrame], out_dir: str | Path, protocol_file: str = "", *,
+                 consort_note: str = "") -> Path:
+    """Write `report.html` with its figures under `figures/`; `consort` is the CONSORT table for people
+    (`hepatwin.trial.tables.consort_table`), `consort_note` the sentence stating its period."""
     from ..trial.tables import TTE_PARAMS
 
     out = Path(out_dir)
@@ -204,7 +206,8 @@ def trial_report(protocol, analysis: dict[str, pd.DataFrame], consort: pd.DataFr
     html = env.get_template("trial.html").render(
         title=protocol.name, description=protocol.description, reference=protocol.reference, file=protocol_file,
         disclaimer=DISCLAIMER, version=__version__, created=datetime.now(UTC).isoformat(timespec="seconds"),
-        arms=arms, consort=_table(consort.drop(columns=["replicate"])), screening=_table(screening),
+        arms=arms, consort=_table(consort.drop(columns=["replicate"], errors="ignore")), consort_note=consort_note,
+        screening=_table(screening),
         figures=figs, comparisons=_table(analysis["comparisons"]), survival=_table(analysis["survival"]),
         logrank=_table(analysis["logrank"]), cox=_table(analysis["cox"]),
         adverse=_table(analysis["adverse_events"]), trust=trust_section("trial"),

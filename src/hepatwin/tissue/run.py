@@ -105,16 +105,25 @@ def timelapse_days(t0: float, t_end: float, frames: int) -> list[float]:
 
 def run_tissue(scenario: Scenario, cfg: TissueConfig, out: str | Path, *,
                progress: Callable[[float, float, float], None] | None = None, source: str = "") -> dict:
-    """Run the tissue model driven by the patient scenario; write PNGs, a GIF, time series and manifest."""
-    from ..io.atomic import prepare_out_dir, write_text
-    from ..io.manifest import invalidate, make_manifest, write_manifest
+    """Run the tissue model driven by the patient scenario; write PNGs, a GIF, time series and manifest.
+
+    OUT is held for the run (one writer) and holds this run's files only."""
+    from ..io.run_folder import run_folder
+
+    with run_folder(out, begin=False) as folder:
+        return _run_tissue(scenario, cfg, Path(out), folder.begin, progress, source)
+
+
+def _run_tissue(scenario: Scenario, cfg: TissueConfig, out: Path, begin: Callable[[], Path],
+                progress: Callable[[float, float, float], None] | None, source: str) -> dict:
+    from ..io.atomic import write_text
+    from ..io.manifest import make_manifest, write_manifest
     from .coupling import drivers_from_scenario
     from .engine import new_tissue
     from .measures import measure_all
     from .render import annotate, hematoxylin_eosin, save_png, save_timelapse, sirius_red, snapshot_label
     from .rules import load_rules
 
-    out = Path(out)
     timings: dict[str, float] = {}
     rules = load_rules(cfg.rules)       # input mistakes are found before anything is written
     t0 = time.perf_counter()
@@ -128,8 +137,7 @@ def run_tissue(scenario: Scenario, cfg: TissueConfig, out: str | Path, *,
     t1 = time.perf_counter()
     tissue = new_tissue(drivers, cfg.size, nx=cfg.nx, seed=cfg.seed, params=cfg.parameters, rules=rules)
     timings["setup_s"] = time.perf_counter() - t1
-    prepare_out_dir(out)
-    invalidate(out)
+    begin()   # input mistakes are found, the field is built: now the previous run's files go
     frame_days = timelapse_days(t_start, t_end, cfg.frames)
     all_days = sorted(set([round(d, 6) for d in snaps] + [round(d, 6) for d in frame_days]))
     res = tissue.run(dt=cfg.dt_days, dt_history=cfg.history_dt_days, snapshot_days=all_days,
