@@ -7,14 +7,10 @@ import sys
 import tomllib
 from pathlib import Path
 
+from cli_helpers import run
 from hepatwin.model.calibration import CALIBRATION_FILE
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def run(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "hepatwin.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=900, cwd=ROOT, env=env)
 
 
 def test_a_quick_fit_does_not_replace_a_thorough_one_unless_forced(tmp_path):

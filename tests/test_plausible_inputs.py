@@ -2,13 +2,12 @@
 and objects built or edited in Python. An impossible value is refused with the field, the value and what
 was expected; a value in the wrong unit is named as such."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from cli_helpers import run
 from hepatwin.model import build_model
 from hepatwin.population import load_population
 from hepatwin.scenario import ScenarioError, load_scenario, parse_scenario
@@ -30,11 +29,6 @@ etiology = "HBV"
 [simulation]
 end_day = 10
 """
-
-
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "hepatwin.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=600)
 
 
 def _scenario(**baseline) -> dict:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cli_helpers import refused, run
 from hepatwin.io.run_folder import LOCK, FolderBusyError, run_folder
 from hepatwin.limits import RunTooLargeError
 from hepatwin.scenario import load_scenario
@@ -20,19 +21,6 @@ from hepatwin.simulate import simulate
 ROOT = Path(__file__).resolve().parents[1]
 MSC = ROOT / "examples" / "scenarios" / "hbv_decompensated_msc.toml"
 POP = ROOT / "examples" / "populations" / "hbv_decompensated.toml"
-
-
-def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "hepatwin.cli", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=600)
-
-
-def refused(p, *words):
-    assert p.returncode == 2, (p.returncode, p.stdout[-500:], p.stderr[-2000:])
-    assert "Traceback" not in p.stderr and p.stderr.lstrip().startswith("error:"), p.stderr
-    for w in words:
-        assert w in p.stderr, (w, p.stderr)
-    return p.stderr
 
 
 def _holder(folder: Path, seconds: float) -> subprocess.Popen:

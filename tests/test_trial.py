@@ -322,7 +322,7 @@ def test_cli_trial_run_writes_tables_report_manifest(tmp_path):
     path.write_text(text)
     res = CliRunner().invoke(app, ["trial", "power", str(path), "--replicates", "2", "--n-per-arm", "3", "--json"])
     assert res.exit_code == 0, res.output
-    rows = json.loads(res.output)
+    rows = json.loads(res.stdout)
     assert {"endpoint", "comparison", "n_per_arm", "power", "mcse"} <= set(rows[0])
     # several sizes after one flag (the form of the issue and the help) give the same table as the flag repeated
     listed = CliRunner().invoke(app, ["trial", "power", str(path), "--replicates", "2", "--n-per-arm", "3", "4",

@@ -2,30 +2,16 @@
 never a half-done run, never a silently wrong result."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from cli_helpers import refused, run
 
 ROOT = Path(__file__).resolve().parents[1]
 MSC = ROOT / "examples" / "scenarios" / "hbv_decompensated_msc.toml"
 UNTREATED = ROOT / "examples" / "scenarios" / "hbv_decompensated_untreated.toml"
 LABS = ["--bilirubin", "2.1", "--albumin", "28", "--inr", "1.6", "--creatinine", "1.1", "--sodium", "131"]
-
-
-def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "hepatwin.cli", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=600)
-
-
-def refused(p, *words):
-    """Exit 2, one error line naming every word, no traceback."""
-    assert p.returncode == 2, (p.returncode, p.stdout[-500:], p.stderr[-2000:])
-    assert "Traceback" not in p.stderr and p.stderr.lstrip().startswith("error:"), p.stderr
-    for w in words:
-        assert w in p.stderr, (w, p.stderr)
-    return p.stderr
 
 
 def test_output_paths_that_cannot_be_written(tmp_path):

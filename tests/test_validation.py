@@ -30,7 +30,7 @@ def rows_json(validation_dir):
     res = CliRunner().invoke(app, ["validate", "--json", "--replicates", "4", "--cohort-n", "150",
                                    "--examples", str(EXAMPLES), "--out", str(validation_dir)])
     assert res.exit_code == 0, res.output
-    return json.loads(res.output)
+    return json.loads(res.stdout)   # progress is logged on stderr
 
 
 def test_validate_out_writes_table_and_manifest(rows_json, validation_dir):

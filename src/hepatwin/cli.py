@@ -65,11 +65,14 @@ def _progress():
 
 class _LogProgress:
     """The part of rich's Progress the commands use, writing a line at each new stage, every 10% and at least
-    every 30 s instead of redrawing a bar."""
+    every 30 s instead of redrawing a bar; nothing in the first `quiet_s` seconds (a quick command, or one
+    that refuses its input, prints only its answer)."""
 
-    def __init__(self, every_s: float = 30.0):
+    def __init__(self, every_s: float = 30.0, quiet_s: float = 2.0):
         self.tasks: dict[int, dict] = {}
         self.every_s = every_s
+        self.quiet_s = quiet_s
+        self.t0 = time.monotonic()
 
     def __enter__(self):
         return self
@@ -88,6 +91,8 @@ class _LogProgress:
                description: str | None = None, advance: float | None = None, **_) -> None:
         t = self.tasks[task]
         stage = description is not None and description.split(" ")[0] != t["description"].split(" ")[0]
+        if stage or (total is not None and total != t["total"]):
+            t["decile"] = -1     # a new stage counts its own tenths
         for key, value in (("completed", completed), ("total", total), ("description", description)):
             if value is not None:
                 t[key] = value
@@ -101,6 +106,8 @@ class _LogProgress:
     def _log(self, task: int, force: bool = False) -> None:
         t = self.tasks[task]
         now = time.monotonic()
+        if now - self.t0 < self.quiet_s:
+            return
         total = t["total"]
         decile = int(10 * t["completed"] / total) if total else -1
         if not (force or decile > t["decile"] or now - t["last"] >= self.every_s):
@@ -900,13 +907,14 @@ def tissue_run(
     out: Annotated[Path, typer.Option("--out", help="output folder")],
     size: Annotated[int | None, typer.Option(help="sites per side (default 1024, or \\[tissue].size)")] = None,
     seed: Annotated[int | None, typer.Option(help="random seed (default 0, or \\[tissue].seed)")] = None,
+    allow_large: Annotated[bool, typer.Option("--allow-large", help=ALLOW_LARGE_HELP)] = False,
 ) -> None:
     """Run the lobule model driven by the patient scenario; write PNG snapshots, a GIF time-lapse, manifest."""
     from pydantic import ValidationError
 
     from .scenario import ScenarioError, format_validation_error
     from .tissue.rules import RuleError
-    from .tissue.run import load_tissue_run, run_tissue
+    from .tissue.run import check_tissue_size, load_tissue_run, run_tissue
 
     try:
         scen, cfg, path = load_tissue_run(scenario)
@@ -915,10 +923,12 @@ def tissue_run(
             cfg = type(cfg).model_validate(cfg.model_dump() | upd)
         except ValidationError as err:
             raise UserError(format_validation_error(err, "command line").replace("\n  ", "\n  --")) from None
+        check_tissue_size(cfg, allow_large)
         with _progress() as progress:
             task = progress.add_task(f"tissue {scen.name} ({cfg.size}x{cfg.nx or cfg.size} sites)", total=1000)
-            manifest = run_tissue(scen, cfg, out, source=str(path), progress=lambda t, t0, t1: progress.update(
-                task, completed=1000 * (t - t0) / max(t1 - t0, 1e-9), description=f"tissue day {t:,.0f}"))
+            manifest = run_tissue(
+                scen, cfg, out, source=str(path), allow_large=allow_large, progress=lambda t, t0, t1: progress.update(
+                    task, completed=1000 * (t - t0) / max(t1 - t0, 1e-9), description=f"tissue day {t:,.0f}"))
     except (ScenarioError, RuleError, ValueError) as exc:
         raise UserError(str(exc)) from None
     err = manifest["cpa_tracking"]

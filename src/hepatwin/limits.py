@@ -16,6 +16,9 @@ MAX_SCENARIO_VALUES = 50_000_000
 MAX_CHUNK_VALUES = 250_000_000
 #: bytes a population run may write to disk
 MAX_DISK_BYTES = 50e9
+#: bytes of tissue snapshots held in memory (collagen, cell states and signals: about 16 bytes per site each)
+MAX_TISSUE_SNAPSHOT_BYTES = 8e9
+TISSUE_SNAPSHOT_BYTES_PER_SITE = 16
 
 
 class RunTooLargeError(ValueError):
@@ -79,3 +82,13 @@ def check_scenario(scenario, n_variables: int, allow_large: bool = False) -> Non
            if sim.output_days is None else f"{n_t:,} simulation.output_days")
     check_values(n_values, MAX_SCENARIO_VALUES, f"{scenario.name}: {how} ({n_t:,} output times x {n_variables} "
                  "variables)", "use a larger output_step_days or fewer output days", allow_large)
+
+
+def check_tissue(sites: int, n_snapshots: int, allow_large: bool = False) -> None:
+    """Refuse a tissue run whose snapshots (pictures, time-lapse frames) would not fit in memory."""
+    nbytes = sites * n_snapshots * TISSUE_SNAPSHOT_BYTES_PER_SITE
+    if nbytes > MAX_TISSUE_SNAPSHOT_BYTES and not allow_large:
+        raise RunTooLargeError(
+            f"{n_snapshots} snapshots and time-lapse frames of {sites:,} sites hold about {_size(nbytes)} in "
+            f"memory, beyond the limit of {_size(MAX_TISSUE_SNAPSHOT_BYTES)}; use fewer snapshot_days or frames, "
+            "a smaller size, or pass --allow-large (allow_large=True) if the machine has the memory")

@@ -103,12 +103,24 @@ def timelapse_days(t0: float, t_end: float, frames: int) -> list[float]:
     return [float(d) for d in np.linspace(t0, t_end, frames)]
 
 
+def check_tissue_size(cfg: TissueConfig, allow_large: bool = False) -> None:
+    """RunTooLargeError if the run's snapshots and frames would not fit in memory (hepatwin.limits)."""
+    from ..limits import check_tissue
+
+    n_snaps = (len(cfg.snapshot_days) if cfg.snapshot_days is not None else 8) + cfg.frames
+    check_tissue(cfg.size * (cfg.nx or cfg.size), n_snaps, allow_large)
+
+
 def run_tissue(scenario: Scenario, cfg: TissueConfig, out: str | Path, *,
-               progress: Callable[[float, float, float], None] | None = None, source: str = "") -> dict:
+               progress: Callable[[float, float, float], None] | None = None, source: str = "",
+               allow_large: bool = False) -> dict:
     """Run the tissue model driven by the patient scenario; write PNGs, a GIF, time series and manifest.
 
-    OUT is held for the run (one writer) and holds this run's files only."""
+    OUT is held for the run (one writer) and holds this run's files only. Snapshots beyond the memory limit
+    of `hepatwin.limits` raise RunTooLargeError before the run, unless `allow_large`."""
     from ..io.run_folder import run_folder
+
+    check_tissue_size(cfg, allow_large)
 
     with run_folder(out, begin=False) as folder:
         return _run_tissue(scenario, cfg, Path(out), folder.begin, progress, source)
