@@ -544,12 +544,13 @@ app.add_typer(trial_app, name="trial")
 
 
 def _examples_dir() -> Path:
-    """./examples when there is one, else the examples of the source checkout hepatwin runs from."""
+    """./examples when there is one, else the examples shipped in the package (`hepatwin.example_files`)."""
     here = Path("examples")
     if here.is_dir():
         return here
-    checkout = Path(__file__).resolve().parents[2] / "examples"
-    return checkout if checkout.is_dir() else here
+    from .example_files import examples_dir
+
+    return examples_dir()
 
 
 def _load_protocol(path: Path):
