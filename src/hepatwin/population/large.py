@@ -17,6 +17,8 @@ import hashlib
 import json
 import math
 import time
+from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +32,7 @@ from ..io.manifest import invalidate
 from ..io.run_folder import clear_previous_run, run_folder
 from ..limits import MAX_CHUNK_VALUES, check_disk, check_follow_up, check_values
 from ..model import build_model
+from ..run import Executor, SerialExecutor
 from ..simulate import regimen_events, therapy_events
 from .config import PopulationConfig
 from .generate import generate, patient_parameters, sample
@@ -175,7 +178,7 @@ def check_run_size(n: int, t_out: np.ndarray, chunk: int, n_states: int, n_varia
 def run_chunks(cfg: PopulationConfig, n: int, regimens: list, out_dir: str | Path, end_day: float = 730.0,
                step_days: float = 7.0, chunk: int = 5000, float32: bool = False,
                variables: tuple[str, ...] = DEFAULT_VARIABLES, progress=None, *, ids: np.ndarray | None = None,
-               screen_progress=None, allow_large: bool = False) -> dict:
+               screen_progress=None, allow_large: bool = False, executor: Executor | None = None) -> dict:
     """Simulate the population the file `cfg` defines, chunk by chunk, into `out_dir`; returns a summary.
 
     `progress(done, total)` is called after each chunk. The patients are `n` candidates screened by the
@@ -183,6 +186,9 @@ def run_chunks(cfg: PopulationConfig, n: int, regimens: list, out_dir: str | Pat
     `ids` (e.g. of a `population generate` run); the screened table is kept as `patients.parquet`. A folder
     already holding chunks is resumed only if it was started with the same settings (ResumeError otherwise,
     before anything in it changes).
+
+    The chunks run through `executor` (`hepatwin.run`: serial, local processes or Dask; serial by default) and
+    are identical whichever runs them; this process writes each as it arrives. The screening runs here.
     """
     t_out = output_grid(end_day, step_days)
     spec = build_model()
@@ -214,46 +220,76 @@ def run_chunks(cfg: PopulationConfig, n: int, regimens: list, out_dir: str | Pat
                 if cand is not None:
                     with atomic_path(out_dir / SCREENED) as tmp:
                         cand.to_parquet(tmp, index=False)
-        summary = _run_chunks(cfg, np.asarray(ids, dtype=np.int64), regimens, out_dir, t_out, spec, model,
-                              variables, state_idx, chunk, float32, progress)
+        summary = _run_chunks(cfg, np.asarray(ids, dtype=np.int64), regimens, out_dir, t_out, variables, chunk,
+                              float32, progress, executor)
         return {"n_requested": n, **{k: v for k, v in screening.items() if k != "candidates"}, **summary}
 
 
-def _run_chunks(cfg, all_ids, regimens, out_dir, t_out, spec, model, variables, state_idx, chunk, float32, progress):
+@dataclass(frozen=True)
+class ChunkJob:
+    """Everything one chunk's table depends on: the population config, the candidate ids, the regimens,
+    the output days, variables and precision."""
+
+    cfg: PopulationConfig
+    ids: np.ndarray
+    regimens: tuple
+    t_out: np.ndarray
+    variables: tuple[str, ...]
+    float32: bool
+
+
+def simulate_chunk(job: ChunkJob) -> pd.DataFrame:
+    """The long table of one chunk: each patient sampled from its own id's seed and simulated from the start
+    of its disease history (a pure function of `job`, wherever it runs)."""
+    spec = build_model()
+    model = compile_model(spec)
+    bm = compile_batched(spec)
+    cfg, ids, regimens = job.cfg, job.ids, job.regimens
+    cand = sample(cfg, ids)
+    m = ids.size
+    P, t_start = patient_parameters(cfg, cand, spec, model, regimens[0].cell_source if regimens else None)
+    events = []
+    for j in range(m):
+        values = dict(zip(model.param_names, P[j], strict=True))
+        evs = therapy_events(cfg.therapy, t_start[j])
+        for r in regimens:
+            evs += regimen_events(spec, r, float(cand["weight_kg"].iloc[j]), values)
+        events.append(evs)
+    y0 = np.repeat(model.state_vector(spec.healthy_state())[None], m, 0)
+    sol = solve_batch(bm, y0, P, t_start, job.t_out, events)
+    state_idx = {name: i for i, name in enumerate(model.state_names)}
+    return _long_frame(model, sol, P, ids, job.t_out, job.variables, state_idx, job.float32)
+
+
+def _run_chunks(cfg, all_ids, regimens, out_dir, t_out, variables, chunk, float32, progress, executor=None):
+    """Simulate the chunks not yet on disk through `executor` (serial by default); each finished chunk is
+    written atomically here, as it arrives, so an interrupted run keeps every chunk that was written."""
     out = out_dir / "chunks"
     out.mkdir(parents=True, exist_ok=True)
-    bm = compile_batched(spec)
     t0 = time.perf_counter()
     done = skipped = failed = 0
     n = all_ids.size
+    jobs, paths = [], []
     for k, start in enumerate(range(0, n, chunk)):
         path = out / f"chunk_{k:05d}.parquet"
         ids = all_ids[start:start + chunk]
         if path.exists():
             skipped += 1
             done += ids.size
+            continue
+        jobs.append(ChunkJob(cfg, ids, tuple(regimens), t_out, tuple(variables), float32))
+        paths.append(path)
+    if progress and done:
+        progress(done, n)
+    with nullcontext(executor) if executor is not None else SerialExecutor() as ex:
+        for i, frame in ex.map_chunks(simulate_chunk, jobs):
+            with atomic_path(paths[i]) as tmp:
+                frame.to_parquet(tmp, index=False)
+            m = jobs[i].ids.size
+            failed += int(np.sum(frame["status"].to_numpy()[::t_out.size] != "ok"))
+            done += m
             if progress:
                 progress(done, n)
-            continue
-        cand = sample(cfg, ids)
-        m = ids.size
-        P, t_start = patient_parameters(cfg, cand, spec, model, regimens[0].cell_source if regimens else None)
-        events = []
-        for j in range(m):
-            values = dict(zip(model.param_names, P[j], strict=True))
-            evs = therapy_events(cfg.therapy, t_start[j])
-            for r in regimens:
-                evs += regimen_events(spec, r, float(cand["weight_kg"].iloc[j]), values)
-            events.append(evs)
-        y0 = np.repeat(model.state_vector(spec.healthy_state())[None], m, 0)
-        sol = solve_batch(bm, y0, P, t_start, t_out, events)
-        failed += int(np.sum(sol.status != 0))
-        frame = _long_frame(model, sol, P, ids, t_out, variables, state_idx, float32)
-        with atomic_path(path) as tmp:
-            frame.to_parquet(tmp, index=False)
-        done += m
-        if progress:
-            progress(done, n)
     return {"n": int(n), "chunks": -(-n // chunk), "chunks_skipped": skipped, "failed_patients": failed,
             "output_days": t_out.tolist(), "float32": float32, "variables": list(variables),
             "seconds": time.perf_counter() - t0}
