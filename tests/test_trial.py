@@ -139,6 +139,19 @@ def test_consort_counts_add_up(trial):
     assert c["screened"] == c["excluded"] + c["enrolled"]
     assert c["enrolled"] == proto.n_total == len(res.subjects)
     assert res.screening["n"].sum() == c["excluded"]
+    assert c["arm_control"] == 4 and c["arm_msc"] == 4
+    # one disposition per subject to the end of follow-up: the counts partition the enrolled (test_trial_counts.py)
+    assert c["completed"] + c["died"] + c["transplanted"] + c["dropped_out"] + c["solver_failure"] == c["enrolled"]
+    assert c["completed"] == (res.subjects["end_reason"] == "end of follow-up").sum()
+
+
+def test_screening_reasons_name_the_rule_failed():
+    # 4 replicates screen enough candidates (38 with seed 11) that both criteria reject someone; one
+    # replicate of 8 screened none out (issue 19 item 7: the screening pool is drawn from its own stream)
+    proto, pop = parse_protocol(small_protocol())
+    res = run_trial(proto, pop, replicates=4)
+    assert (res.screening.groupby("replicate")["n"].sum().reindex(range(4), fill_value=0)
+            == res.consort.set_index("replicate")["excluded"]).all()
     # each exclusion reason says which rule the patient failed, so an inclusion criterion named for what it
     # admits ("decompensated (ascites)") is not read as the reason for exclusion
     rules = dict(zip(res.screening["reason"], res.screening["rule"], strict=True))
@@ -146,10 +159,6 @@ def test_consort_counts_add_up(trial):
     assert rules["decompensated (ascites)"] == "inclusion not met: ascites_grade >= 1"
     assert all(r.startswith(("inclusion not met: ", "plausibility not met: ", "excluded because ", "solver: "))
                for r in rules.values())
-    assert c["arm_control"] == 4 and c["arm_msc"] == 4
-    # one disposition per subject to the end of follow-up: the counts partition the enrolled (test_trial_counts.py)
-    assert c["completed"] + c["died"] + c["transplanted"] + c["dropped_out"] + c["solver_failure"] == c["enrolled"]
-    assert c["completed"] == (res.subjects["end_reason"] == "end of follow-up").sum()
 
 
 def test_enrolled_subjects_meet_inclusion_at_baseline(trial):
@@ -157,6 +166,23 @@ def test_enrolled_subjects_meet_inclusion_at_baseline(trial):
     base = res.labs[(res.labs["visit"] == 0) & (res.labs["variable"] == "child_pugh_points")]
     assert len(base) == len(res.subjects)
     assert (base["true_value"] >= 7).all()
+
+
+def test_scores_at_visits_use_the_unit_factors_of_clinical_units(trial):
+    # MELD, MELD-Na and MELD 3.0 at each visit from the visit's labs (SI units) converted by clinical/units.py
+    from hepatwin.clinical import meld, meld_3, meld_na
+    from hepatwin.clinical.units import to_g_dl_albumin, to_mg_dl_bilirubin, to_mg_dl_creatinine
+
+    _, _, res = trial
+    female = res.subjects.set_index("usubjid")["sex"] == "F"
+    for col in ("value", "true_value"):
+        w = res.labs.pivot_table(index=["usubjid", "visit"], columns="variable", values=col)
+        bil, cr = to_mg_dl_bilirubin(w["Bil"].to_numpy(), "umol/L"), to_mg_dl_creatinine(w["Cr"].to_numpy(), "umol/L")
+        alb = to_g_dl_albumin(w["Alb"].to_numpy(), "g/L")
+        fem = female.reindex(w.index.get_level_values("usubjid")).to_numpy()
+        np.testing.assert_array_equal(w["meld"], meld(bil, w["INR"].to_numpy(), cr))
+        np.testing.assert_array_equal(w["meld_na"], meld_na(bil, w["INR"].to_numpy(), cr, w["Na"].to_numpy()))
+        np.testing.assert_array_equal(w["meld_3"], meld_3(bil, w["INR"].to_numpy(), cr, w["Na"].to_numpy(), alb, fem))
 
 
 def test_no_visit_after_leaving_the_study_and_visits_inside_windows(trial):

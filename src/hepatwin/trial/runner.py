@@ -1,12 +1,18 @@
 """Run virtual trials: screen a virtual population, randomise, simulate, observe, record events.
 
-Randomness is explicit and independent of batching: the screening pool of a trial with N subjects
-comes from population seed ``SeedSequence([seed, N])``; replicate r takes the next N accepted
-candidates in id order; randomisation of replicate r uses ``SeedSequence(seed, spawn_key=(N, r, 0))``
-and subject j of replicate r draws its assay noise, visit windows, event thresholds, dropout and
-adverse events from ``SeedSequence(seed, spawn_key=(N, r, 1, j))``. So replicate 0 of a power run
-is the trial `hepatwin trial run` gives for the same seed and size, and the results do not depend
-on the chunk size or the number of threads.
+Randomness is explicit, named and independent of batching (see :mod:`hepatwin.streams`): every
+purpose draws from its own stream ``stream(seed, *keys, name=...)`` derived from the root seed by
+its name, so adding a new draw (a new event, a new lab) leaves every existing draw unchanged.
+
+* screening: the pool of a trial with N subjects comes from the population seed drawn from stream
+  "screening" with keys (N,); replicate r takes the next N accepted candidates in id order;
+* randomisation of replicate r: stream "randomisation", keys (N, r);
+* subject j of replicate r, keys (N, r, j): "visit window", "dropout", "event threshold: <event>"
+  for each of `EVENT_THRESHOLDS`, "assay noise: <lab>" for each lab, and "adverse event: <key>" for
+  each of `INFUSION_AES` (one uniform per infusion, in infusion order).
+
+So replicate 0 of a power run is the trial `hepatwin trial run` gives for the same seed and size,
+and the results do not depend on the chunk size or the number of threads.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..clinical import albi, child_pugh_points, meld, meld_3, meld_na
+from ..clinical.units import ALBUMIN_G_L_PER_G_DL, BILIRUBIN_UMOL_L_PER_MG_DL, CREATININE_UMOL_L_PER_MG_DL
 from ..engine import Event
 from ..engine.batched import STATUS_NAMES, compile_batched, solve_batch
 from ..engine.codegen import compile_model
@@ -26,6 +33,7 @@ from ..model import CELL_SOURCES, build_model
 from ..population.config import PopulationConfig
 from ..population.generate import generate, patient_parameters
 from ..simulate import regimen_events
+from ..streams import seed_sequence, stream
 from .protocol import LAB_VARIABLES, MIN_PER_ARM, SCORE_VARIABLES, Protocol
 
 YEAR = 365.25
@@ -43,6 +51,15 @@ DISPOSITIONS = {
     "transplant": ("transplanted", "Liver transplant", "LIVER TRANSPLANTATION"),
     "dropout": ("dropped_out", "Withdrew (dropout)", "LOST TO FOLLOW-UP"),
     "solver failure": ("solver_failure", "Not simulated (solver failure)", "OTHER"),
+}
+#: clinical events timed by an Exp(1) threshold on a cumulative hazard, one random stream each
+#: ("event threshold: <event>"); a new event added here gets its own stream and changes no other draw
+EVENT_THRESHOLDS = ("death", "decompensation", "transplant")
+#: infusion-related adverse events, one uniform per infusion each from stream "adverse event: <key>":
+#: key -> (term, grade, serious)
+INFUSION_AES = {
+    "grade 1-2 infusion reaction": ("infusion-related reaction (fever)", 1, False),
+    "serious infusion-related event": ("serious infusion-related event", 3, True),
 }
 DISPOSITION_KEYS = tuple(v[0] for v in DISPOSITIONS.values())
 DISPOSITION_LABELS = {v[0]: v[1] for v in DISPOSITIONS.values()}
@@ -105,7 +122,7 @@ class TrialResult:
 
 def pool_seed(seed: int, n_total: int) -> int:
     """Population seed of the screening pool for trials of `n_total` subjects."""
-    return int(np.random.SeedSequence([seed, n_total]).generate_state(1)[0])
+    return int(seed_sequence(seed, n_total, name="screening").generate_state(1)[0])
 
 
 def run_trial(protocol: Protocol, population: PopulationConfig, *, seed: int | None = None, replicates: int = 1,
@@ -161,8 +178,7 @@ def run_trial(protocol: Protocol, population: PopulationConfig, *, seed: int | N
         part = block[block["accepted"]].copy()
         part["replicate"] = r
         part["subject_index"] = np.arange(n_total)
-        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(n_total, r, 0)))
-        part["arm_index"] = randomise(sizes, protocol.randomisation, rng)
+        part["arm_index"] = randomise(sizes, protocol.randomisation, stream(seed, n_total, r, name="randomisation"))
         enrolled.append(part)
         consort_rows.append({"replicate": r, "screened": len(block), "excluded": int((~block["accepted"]).sum()),
                              "enrolled": n_total})
@@ -215,13 +231,12 @@ def _simulate(protocol: Protocol, cfg: PopulationConfig, subjects: pd.DataFrame,
     bm = compile_batched(spec)
     fu = float(protocol.follow_up_days)
     t_out = np.arange(0.0, math.floor(fu) + 1.0)
-    grid_days = t_out.size
     state_idx = {n: i for i, n in enumerate(model.state_names)}
     derived_idx = {n: i for i, n in enumerate(model.derived_names)}
     ctl_on = any(t.start_day <= 0 for t in cfg.therapy)
     later = sorted(t.start_day for t in cfg.therapy if t.start_day > 0)
     n = len(subjects)
-    draws = [_subject_draws(protocol, seed, n_total, int(r), int(j), grid_days)
+    draws = [_subject_draws(protocol, seed, n_total, int(r), int(j))
              for r, j in zip(subjects["replicate"], subjects["subject_index"], strict=True)]
 
     subj_rows, lab_frames, ae_rows, ex_rows = [], [], [], []
@@ -271,28 +286,33 @@ def _simulate(protocol: Protocol, cfg: PopulationConfig, subjects: pd.DataFrame,
 
 @dataclass
 class _Draws:
-    visit_offsets: np.ndarray
-    noise: np.ndarray            # visits x labs, standard normal
-    e_death: float
-    e_decomp: float
-    e_transplant: float
-    t_dropout: float
-    u_ae: np.ndarray              # infusions x 2 uniforms (grade 1-2, serious)
+    """One subject's random draws, each purpose from its own named stream (see the module docstring)."""
+
+    visit_offsets: np.ndarray          # per visit, integer days within the window (0 at baseline)
+    noise: dict[str, np.ndarray]       # lab -> per visit, standard normal
+    thresholds: dict[str, float]       # event -> Exp(1) threshold on its cumulative hazard
+    t_dropout: float                   # days, exponential at the protocol's dropout rate (inf without dropout)
+    u_ae: dict[str, np.ndarray]        # key of INFUSION_AES -> per infusion, uniform on [0, 1)
 
 
-def _subject_draws(protocol: Protocol, seed: int, n_total: int, r: int, j: int, grid_days: int) -> _Draws:
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(n_total, r, 1, j)))
+def _subject_draws(protocol: Protocol, seed: int, n_total: int, r: int, j: int, *,
+                   events: tuple[str, ...] = EVENT_THRESHOLDS, labs: tuple[str, ...] = LAB_VARIABLES,
+                   aes: tuple[str, ...] = tuple(INFUSION_AES)) -> _Draws:
+    """Subject j of replicate r: every purpose from its own stream, keys (n_total, r, j)."""
+    def rng(name: str) -> np.random.Generator:
+        return stream(seed, n_total, r, j, name=name)
+
     n_vis = len(protocol.visits.days)
     w = protocol.visits.window_days
-    offsets = rng.integers(-w, w + 1, size=n_vis) if w else np.zeros(n_vis, dtype=np.int64)
+    offsets = rng("visit window").integers(-w, w + 1, size=n_vis) if w else np.zeros(n_vis, dtype=np.int64)
     offsets[0] = 0
-    noise = rng.standard_normal((n_vis, len(LAB_VARIABLES)))
-    e = rng.exponential(1.0, size=3)
+    noise = {lab: rng(f"assay noise: {lab}").standard_normal(n_vis) for lab in labs}
+    thresholds = {ev: float(rng(f"event threshold: {ev}").exponential(1.0)) for ev in events}
     rate = protocol.dropout_per_year.value / YEAR
-    t_drop = rng.exponential(1.0 / rate) if rate > 0 else math.inf
-    n_inf = max((sum(len(r.days) for r in a.regimen) for a in protocol.arm), default=0)
-    u_ae = rng.random((max(n_inf, 1), 2))
-    return _Draws(offsets, noise, float(e[0]), float(e[1]), float(e[2]), float(t_drop), u_ae)
+    t_drop = float(rng("dropout").exponential(1.0 / rate)) if rate > 0 else math.inf
+    n_inf = max((sum(len(reg.days) for reg in a.regimen) for a in protocol.arm), default=0)
+    u_ae = {key: rng(f"adverse event: {key}").random(n_inf) for key in aes}
+    return _Draws(offsets, noise, thresholds, t_drop, u_ae)
 
 
 def _first_crossing(t: np.ndarray, cum: np.ndarray, level: float) -> float:
@@ -322,9 +342,9 @@ def _observe(protocol: Protocol, part: pd.DataFrame, draws: list[_Draws], grid: 
         d = draws[j]
         r = int(row["replicate"])
         arm = protocol.arm[int(row["arm_index"])]
-        t_death = _first_crossing(t, np.maximum.accumulate(grid["CH_death"][j]), d.e_death)
-        t_decomp = _first_crossing(t, np.maximum.accumulate(grid["CH_decomp"][j]), d.e_decomp)
-        t_tx = _first_crossing(t, cum_tx[j], d.e_transplant) if tx_rate > 0 else math.inf
+        t_death = _first_crossing(t, np.maximum.accumulate(grid["CH_death"][j]), d.thresholds["death"])
+        t_decomp = _first_crossing(t, np.maximum.accumulate(grid["CH_decomp"][j]), d.thresholds["decompensation"])
+        t_tx = _first_crossing(t, cum_tx[j], d.thresholds["transplant"]) if tx_rate > 0 else math.inf
         end = 0.0 if status[j] != "ok" else min(t_death, t_tx, d.t_dropout, fu)
         reason = ("solver failure" if status[j] != "ok" else "death" if end == t_death else
                   "transplant" if end == t_tx else "dropout" if end == d.t_dropout else "end of follow-up")
@@ -344,8 +364,8 @@ def _observe(protocol: Protocol, part: pd.DataFrame, draws: list[_Draws], grid: 
         })
     labs = _visit_labs(protocol, part, draws, grid, subjects)
     ae, ex = [], []
-    p12 = protocol.adverse_events.grade12_per_infusion.value
-    psae = protocol.adverse_events.serious_per_infusion.value
+    p_ae = {"grade 1-2 infusion reaction": protocol.adverse_events.grade12_per_infusion.value,
+            "serious infusion-related event": protocol.adverse_events.serious_per_infusion.value}
     for j, s in enumerate(subjects):
         arm = protocol.arm[s["arm_index"]]
         key = (s["replicate"], s["usubjid"], arm.name)
@@ -357,10 +377,9 @@ def _observe(protocol: Protocol, part: pd.DataFrame, draws: list[_Draws], grid: 
                     break
                 ex.append((*key, f"{reg.cell_source} MSC", cells, "cells", reg.route, float(day),
                            reg.volume_ml or math.nan))
-                if draws[j].u_ae[k, 0] < p12:
-                    ae.append((*key, "infusion-related reaction (fever)", 1, False, True, float(day)))
-                if draws[j].u_ae[k, 1] < psae:
-                    ae.append((*key, "serious infusion-related event", 3, True, True, float(day)))
+                for name, (term, grade, serious) in INFUSION_AES.items():
+                    if draws[j].u_ae[name][k] < p_ae[name]:
+                        ae.append((*key, term, grade, serious, True, float(day)))
                 k += 1
         # disease-related serious events during the visit period
         if s["decompensation_day"] <= last_visit:
@@ -387,12 +406,12 @@ def _visit_labs(protocol: Protocol, part: pd.DataFrame, draws: list[_Draws], gri
     attended = np.cumprod(attended, axis=1).astype(bool)  # no visit after a missed one (left the study)
     rows_j, rows_v = np.nonzero(attended)
     k = days[rows_j, rows_v].astype(np.int64)
-    noise = np.stack([d.noise for d in draws])[rows_j, rows_v]  # rows x labs
     obs, true = {}, {}
-    for i, lab in enumerate(LAB_VARIABLES):
+    for lab in LAB_VARIABLES:
+        noise = np.stack([d.noise[lab] for d in draws])[rows_j, rows_v] if m else np.empty(0)
         true[lab] = grid[lab][rows_j, k]
         sigma = math.sqrt(math.log1p(protocol.assay_cv[lab].value ** 2))
-        obs[lab] = true[lab] * np.exp(sigma * noise[:, i] - 0.5 * sigma * sigma)
+        obs[lab] = true[lab] * np.exp(sigma * noise - 0.5 * sigma * sigma)
     female = part["female"].to_numpy(dtype=bool)[rows_j]
     asc = grid["ascites_grade"][rows_j, k].astype(int)
     he = grid["he_grade"][rows_j, k].astype(int)
@@ -401,12 +420,13 @@ def _visit_labs(protocol: Protocol, part: pd.DataFrame, draws: list[_Draws], gri
             for name in SCORE_VARIABLES:
                 src[name] = np.empty(0)
             continue
-        bil, cr = src["Bil"] / 17.104, src["Cr"] / 88.42
+        # labs in SI units (umol/L, g/L); the scores take mg/dL and g/dL (factors of clinical/units.py)
+        bil, cr = src["Bil"] / BILIRUBIN_UMOL_L_PER_MG_DL, src["Cr"] / CREATININE_UMOL_L_PER_MG_DL
+        alb_g_dl = src["Alb"] / ALBUMIN_G_L_PER_G_DL
         src["meld"] = np.asarray(meld(bil, src["INR"], cr), dtype=float)
         src["meld_na"] = np.asarray(meld_na(bil, src["INR"], cr, src["Na"]), dtype=float)
-        src["meld_3"] = np.asarray(meld_3(bil, src["INR"], cr, src["Na"], src["Alb"] / 10.0, female), dtype=float)
-        src["child_pugh_points"] = np.asarray(child_pugh_points(bil, src["Alb"] / 10.0, src["INR"], asc, he),
-                                              dtype=float)
+        src["meld_3"] = np.asarray(meld_3(bil, src["INR"], cr, src["Na"], alb_g_dl, female), dtype=float)
+        src["child_pugh_points"] = np.asarray(child_pugh_points(bil, alb_g_dl, src["INR"], asc, he), dtype=float)
         src["albi"] = np.asarray(albi(src["Bil"], src["Alb"]), dtype=float)
     names = (*LAB_VARIABLES, *SCORE_VARIABLES)
     n_rows, n_names = rows_j.size, len(names)
