@@ -10,17 +10,10 @@ import xarray as xr
 
 from . import DISCLAIMER
 from .clinical import albi, albi_grade, child_pugh_class, child_pugh_points, meld, meld_3, meld_na
+from .model.catalog import SCORES as CATALOG_SCORES
 
-#: score variable -> (unit, description)
-SCORES = {
-    "child_pugh_points": ("1", "Child-Pugh points (5-15)"),
-    "child_pugh_class": ("1", "Child-Pugh class A/B/C"),
-    "meld": ("1", "MELD (OPTN/UNOS, rounded, 6-40)"),
-    "meld_na": ("1", "MELD-Na (OPTN 2016)"),
-    "meld_3": ("1", "MELD 3.0 (Kim 2021)"),
-    "albi": ("1", "ALBI score"),
-    "albi_grade": ("1", "ALBI grade 1-3"),
-}
+#: score variable -> (unit, description), from the model's catalog
+SCORES = {name: (s.unit, s.description) for name, s in CATALOG_SCORES.items()}
 
 
 def build_dataset(model, t: np.ndarray, y: np.ndarray, params: np.ndarray, scenario) -> xr.Dataset:

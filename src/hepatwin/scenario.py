@@ -16,8 +16,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .model import CELL_SOURCES, ETIOLOGIES, ROUTES, build_model
+from .model.catalog import THERAPIES, CellSourceName, EtiologyName, RouteName, SexName, TherapyName
 
-THERAPIES = sorted({t for _, _, t, _ in ETIOLOGIES.values()})
 DOSE_UNITS = ("cells", "cells/kg")
 # assumed: about ten times the largest per-infusion MSC doses of clinical trials (~1e9 cells, ~1e7 cells/kg);
 # a larger dose is taken as a typing error in the exponent
@@ -62,8 +62,8 @@ class History(_Strict):
 
 
 class Patient(_Strict):
-    etiology: Literal["HBV", "HCV", "alcohol", "MASLD", "autoimmune"]
-    sex: Literal["female", "male"] = "male"
+    etiology: EtiologyName
+    sex: SexName = "male"
     age_years: _ranged("age_years") = 50.0
     weight_kg: _ranged("weight_kg") = 70.0
     history: History | None = None
@@ -97,17 +97,17 @@ class Therapy(_Strict):
     """Cause control (antivirals, abstinence, lifestyle, UDCA) starting on `start_day`
     (negative: started during the disease history, before baseline)."""
 
-    kind: Literal["antiviral", "abstinence", "lifestyle", "udca"]
+    kind: TherapyName
     start_day: Finite = 0.0
 
 
 class Regimen(_Strict):
     """An MSC course: one cell source, dose per infusion, route, infusion days."""
 
-    cell_source: Literal["umbilical_cord", "bone_marrow", "adipose"] = "umbilical_cord"
+    cell_source: CellSourceName = "umbilical_cord"
     dose: PosFinite
     dose_unit: str = "cells"
-    route: Literal["peripheral_iv", "hepatic_artery", "portal_vein"] = "peripheral_iv"
+    route: RouteName = "peripheral_iv"
     days: list[Finite] = Field(min_length=1)
     volume_ml: Annotated[float, Field(ge=VOLUME_ML[0], le=VOLUME_ML[1], allow_inf_nan=False)] | None = None
 

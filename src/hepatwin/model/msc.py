@@ -7,7 +7,13 @@ from ._decl import D, P, R, S, switch
 
 #: cell source name -> indicator parameter
 CELL_SOURCES = {"umbilical_cord": "src_UC", "bone_marrow": "src_BM", "adipose": "src_AT"}
-ROUTES = ("peripheral_iv", "hepatic_artery", "portal_vein")
+#: the dose table: route -> fraction of an infusion entering each compartment (its rows are the routes)
+DOSE_TABLE: dict[str, dict[str, str]] = {
+    "peripheral_iv": {"Mlung": "f_lung_iv", "Mblood": "1 - f_lung_iv"},
+    "hepatic_artery": {"Mliver": "f_liver_ha", "Mblood": "1 - f_liver_ha"},
+    "portal_vein": {"Mliver": "f_liver_pv", "Mblood": "1 - f_liver_pv"},
+}
+ROUTES = tuple(DOSE_TABLE)
 
 _EFF = "calibrated: albumin/PTA response pattern of the reference trial (" + src.QIN_2025 + "); first-pass values"
 
@@ -80,15 +86,7 @@ def kinetics() -> Module:
           {"Smsc": 1}, "paracrine/host-response signal induced by viable MSCs"),
         R("signal_decay", "kS*Smsc", {"Smsc": -1}),
     ]
-    dose = DoseInput(
-        "msc", "cell",
-        {
-            "peripheral_iv": {"Mlung": "f_lung_iv", "Mblood": "1 - f_lung_iv"},
-            "hepatic_artery": {"Mliver": "f_liver_ha", "Mblood": "1 - f_liver_ha"},
-            "portal_vein": {"Mliver": "f_liver_pv", "Mblood": "1 - f_liver_pv"},
-        },
-        "an MSC infusion, split between compartments by route",
-    )
+    dose = DoseInput("msc", "cell", DOSE_TABLE, "an MSC infusion, split between compartments by route")
     return Module("msc_kinetics", "MSC biodistribution and clearance by route; the paracrine signal.",
                   states=states, parameters=params, derived=derived, processes=procs, doses=[dose])
 

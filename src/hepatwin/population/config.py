@@ -13,6 +13,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from scipy import stats
 
 from ..model import ETIOLOGIES, build_model
+from ..model.catalog import EtiologyName
 from ..results import SCORES
 from ..scenario import PATIENT_RANGES, ScenarioError, Therapy, format_validation_error, read_toml
 
@@ -180,7 +181,7 @@ class PopulationConfig(_Strict):
 
     name: str = "population"
     seed: Annotated[int, Field(ge=0)] = 0
-    etiology: Literal["HBV", "HCV", "alcohol", "MASLD", "autoimmune"]
+    etiology: EtiologyName
     female_fraction: Annotated[float, Field(ge=0, le=1)] = 0.5
     history: History
     therapy: list[Therapy] = Field(default_factory=list)

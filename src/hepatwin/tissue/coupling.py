@@ -21,7 +21,6 @@ DRIVER_VARIABLES = ("inj", "M1", "stim", "A", "degr", "e_im", "e_af", "e_rg", "e
                     "CPA", "stage", "H", "Cs", "Cx")
 #: patient parameters the tissue shares
 SHARED_PARAMETERS = ("sC", "c_basal", "kdeg", "kx", "kdx", "A_ref", "kc_liver")
-ROUTES = ("peripheral_iv", "hepatic_artery", "portal_vein")
 
 
 @dataclass

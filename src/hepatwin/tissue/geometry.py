@@ -12,15 +12,17 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
+from ..model.catalog import INJURY_ZONE
+
 #: site structure codes (uint8)
 PARENCHYMA, CV_LUMEN, PORTAL_VEIN, HEP_ARTERY, BILE_DUCT, PORTAL_STROMA, CV_WALL = range(7)
 STRUCTURE_NAMES = ("parenchyma", "central vein", "portal vein", "hepatic artery", "bile duct",
                    "portal stroma", "central vein wall")
 LUMENS = (CV_LUMEN, PORTAL_VEIN, HEP_ARTERY, BILE_DUCT)
 
-#: etiologies whose injury is periportal / interface (zone 1) vs pericentral (zone 3)
-ZONE1_ETIOLOGIES = ("HBV", "HCV", "autoimmune")
-ZONE3_ETIOLOGIES = ("alcohol", "MASLD")
+#: etiologies whose injury is periportal / interface (zone 1) vs pericentral (zone 3), from the model's catalog
+ZONE1_ETIOLOGIES = tuple(e for e, z in INJURY_ZONE.items() if z == 1)
+ZONE3_ETIOLOGIES = tuple(e for e, z in INJURY_ZONE.items() if z == 3)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..model.catalog import EVENTS, LAB_VARIABLES, SCORE_VARIABLES, EventName
 from ..population.config import Criterion, PopulationConfig
 from ..scenario import Regimen, ScenarioError, Therapy, format_validation_error, read_toml
 from ..spec.model import Source
@@ -21,11 +22,9 @@ from .defaults import ADVERSE_EVENTS, ASSAY_CV, DROPOUT_PER_YEAR, TRANSPLANT
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
-#: events a time-to-event endpoint can count
-TTE_EVENTS = ("death", "decompensation", "transplant", "death_or_transplant")
-#: variables observed at visits with assay noise (LB domain), and the scores computed from them
-LAB_VARIABLES = ("Alb", "PTA", "INR", "Bil", "Cr", "Na", "IL8", "IL6", "TNF", "IL10", "Asc", "HVPG", "CPA")
-SCORE_VARIABLES = ("meld", "meld_na", "meld_3", "child_pugh_points", "albi")
+#: events a time-to-event endpoint can count; variables observed at visits with assay noise (LB domain) and
+#: the scores computed from them: all from the model's catalog
+TTE_EVENTS = tuple(EVENTS)
 #: fewest subjects per arm: means, intervals and tests need two
 MIN_PER_ARM = 2
 
@@ -129,7 +128,7 @@ class Endpoint(_Strict):
     name: str = Field(min_length=1)
     kind: Literal["value", "change", "time_to_event"]
     variable: str | None = None
-    event: Literal["death", "decompensation", "transplant", "death_or_transplant"] | None = None
+    event: EventName | None = None
     visit_day: NonNeg | None = Field(default=None, description="visit of the primary comparison (default: last)")
     alpha: Annotated[float, Field(gt=0, lt=1)] = 0.05
 

@@ -12,25 +12,14 @@ import numpy as np
 import pandas as pd
 
 from ..io.atomic import atomic_path
+from ..model.catalog import EVENTS, LABS, SCORE_VARIABLES, SCORES
 from .protocol import Protocol
 from .runner import DISPOSITION_LABELS, DISPOSITIONS, TrialResult
 
-#: LB test codes, names and units of the observed variables
-LB_TESTS = {
-    "Alb": ("ALB", "Albumin", "g/L"), "PTA": ("PTA", "Prothrombin Activity", "%"),
-    "INR": ("INR", "Prothrombin Intl. Normalized Ratio", "1"), "Bil": ("BILI", "Bilirubin", "umol/L"),
-    "Cr": ("CREAT", "Creatinine", "umol/L"), "Na": ("SODIUM", "Sodium", "mmol/L"),
-    "IL8": ("IL8", "Interleukin 8", "pg/mL"), "IL6": ("IL6", "Interleukin 6", "pg/mL"),
-    "TNF": ("TNFA", "Tumor Necrosis Factor Alpha", "pg/mL"), "IL10": ("IL10", "Interleukin 10", "pg/mL"),
-    "Asc": ("ASCVOL", "Ascites Volume", "L"), "HVPG": ("HVPG", "Hepatic Venous Pressure Gradient", "mmHg"),
-    "CPA": ("CPA", "Collagen Proportionate Area", "%"), "meld": ("MELD", "MELD Score", "1"),
-    "meld_na": ("MELDNA", "MELD-Na Score", "1"), "meld_3": ("MELD3", "MELD 3.0 Score", "1"),
-    "child_pugh_points": ("CPSCORE", "Child-Pugh Score", "1"), "albi": ("ALBI", "ALBI Score", "1"),
-}
-TTE_PARAMS = {"death": ("OS", "Overall survival (days)"),
-              "decompensation": ("TTDECOMP", "Time to decompensation event (days)"),
-              "transplant": ("TTTX", "Time to liver transplantation (days)"),
-              "death_or_transplant": ("TFS", "Transplant-free survival (days)")}
+#: LB test codes, names and units of the observed variables, and the time-to-event parameters (model catalog)
+LB_TESTS = {**{v: (lab.code, lab.label, lab.unit) for v, lab in LABS.items()},
+            **{v: (SCORES[v].code, SCORES[v].label, SCORES[v].unit) for v in SCORE_VARIABLES}}
+TTE_PARAMS = {e.name: (e.code, e.label) for e in EVENTS.values()}
 
 
 def _studyid(protocol: Protocol) -> str:

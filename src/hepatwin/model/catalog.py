@@ -1,0 +1,150 @@
+"""The model's vocabularies, in one place: etiologies, therapies, cell sources, routes, MSC mechanisms, labs,
+clinical events, scores and unit factors.
+
+Each vocabulary is declared once, next to what gives it meaning: etiologies with their injury equations
+(`injury.ETIOLOGIES`), cell sources and the dose table with the MSC kinetics (`msc`), mechanisms as the
+model's knock-out switches, unit factors with the conversions (`clinical.units`). The labs a trial observes
+(test code, label, unit, assay CV) and the clinical events are declared here. Input schemas, trial tables,
+reports and validation take their lists from this module; `tests/test_catalog.py` fails if a list anywhere
+disagrees with it. Adding a lab is one `Lab(...)` row here plus its equations in the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ..clinical.units import ALBUMIN_G_L_PER_G_DL, BILIRUBIN_UMOL_L_PER_MG_DL, CREATININE_UMOL_L_PER_MG_DL
+from .injury import ETIOLOGIES
+from .msc import CELL_SOURCES, ROUTES
+
+#: etiology -> the cause control that treats it (therapy kind of scenarios, populations and protocols)
+THERAPY_OF: dict[str, str] = {etio: therapy for etio, (_, _, therapy, _) in ETIOLOGIES.items()}
+THERAPIES: tuple[str, ...] = tuple(sorted(set(THERAPY_OF.values())))
+SEXES = ("female", "male")
+#: acinar zone where each etiology's injury starts: periportal/interface (1: viral and autoimmune hepatitis) or
+#: pericentral (3: alcohol, MASLD); the tissue model draws its injury pattern from it
+INJURY_ZONE: dict[str, int] = {"HBV": 1, "HCV": 1, "autoimmune": 1, "alcohol": 3, "MASLD": 3}
+
+#: unit factors of the clinical conventions (the conversions in clinical/units.py use the same constants)
+UNIT_FACTORS: dict[str, float] = {
+    "bilirubin umol/L per mg/dL": BILIRUBIN_UMOL_L_PER_MG_DL,
+    "creatinine umol/L per mg/dL": CREATININE_UMOL_L_PER_MG_DL,
+    "albumin g/L per g/dL": ALBUMIN_G_L_PER_G_DL,
+}
+
+_HENRIKSEN = "Henriksen 2014 doi:10.3109/00365513.2014.928940"
+_CYTOKINE_CV = dict(value=0.25, low=0.10, high=0.50)
+
+
+@dataclass(frozen=True)
+class Lab:
+    """A lab (or measurement) a trial observes: the model variable it reads, its SDTM-style test code and
+    label, the unit reported, and the default total observation CV (analytical plus within-subject) with its
+    plausible range and source."""
+
+    variable: str
+    code: str
+    label: str
+    unit: str
+    cv: float
+    cv_low: float
+    cv_high: float
+    cv_source: str
+
+    def assay_cv(self) -> dict:
+        """The CV as a sourced value (value, low, high, source), the form a protocol may override."""
+        return dict(value=self.cv, low=self.cv_low, high=self.cv_high, source=self.cv_source)
+
+
+def _lab(variable, code, label, unit, value, low, high, source) -> Lab:
+    return Lab(variable, code, label, unit, value, low, high, source)
+
+
+#: the labs of virtual trials, in table order
+LABS: dict[str, Lab] = {lab.variable: lab for lab in (
+    _lab("Alb", "ALB", "Albumin", "g/L", 0.035, 0.02, 0.08,
+         "assumed: analytical CV 0.9% (" + _HENRIKSEN + ") plus within-subject biological CV ~3% and day-to-day "
+         "variation in sick patients"),
+    _lab("PTA", "PTA", "Prothrombin Activity", "%", 0.06, 0.03, 0.12,
+         "assumed: prothrombin time within-subject CV 3.2% (Zengi 2023 doi:10.1515/tjb-2023-0155) plus analytical "
+         "variation and instability in cirrhosis"),
+    _lab("INR", "INR", "Prothrombin Intl. Normalized Ratio", "1", 0.05, 0.02, 0.10,
+         "assumed: INR analytical plus within-subject CV ~4-5%"),
+    _lab("Bil", "BILI", "Bilirubin", "umol/L", 0.20, 0.10, 0.35,
+         "assumed: analytical CV 3.2% (" + _HENRIKSEN + "); bilirubin has large within-subject variation (~20%)"),
+    _lab("Cr", "CREAT", "Creatinine", "umol/L", 0.07, 0.04, 0.12,
+         "assumed: analytical CV 1.3% (" + _HENRIKSEN + ") plus within-subject CV ~5%"),
+    _lab("Na", "SODIUM", "Sodium", "mmol/L", 0.008, 0.004, 0.02,
+         "assumed: analytical CV 0.7% (" + _HENRIKSEN + "); within-subject CV ~1%"),
+    _lab("IL8", "IL8", "Interleukin 8", "pg/mL", **_CYTOKINE_CV,
+         source="assumed: immunoassay CV ~10% and large day-to-day variation of circulating cytokines"),
+    _lab("IL6", "IL6", "Interleukin 6", "pg/mL", **_CYTOKINE_CV, source="assumed: as IL-8"),
+    _lab("TNF", "TNFA", "Tumor Necrosis Factor Alpha", "pg/mL", **_CYTOKINE_CV, source="assumed: as IL-8"),
+    _lab("IL10", "IL10", "Interleukin 10", "pg/mL", **_CYTOKINE_CV, source="assumed: as IL-8"),
+    _lab("Asc", "ASCVOL", "Ascites Volume", "L", 0.30, 0.10, 0.60,
+         "assumed: ascites volume estimated by ultrasound is coarse"),
+    _lab("HVPG", "HVPG", "Hepatic Venous Pressure Gradient", "mmHg", 0.10, 0.05, 0.20,
+         "assumed: HVPG repeat-measurement variability ~1-2 mmHg"),
+    _lab("CPA", "CPA", "Collagen Proportionate Area", "%", 0.25, 0.10, 0.50,
+         "assumed: biopsy sampling error of CPA is large"),
+)}
+LAB_VARIABLES: tuple[str, ...] = tuple(LABS)
+
+
+@dataclass(frozen=True)
+class Score:
+    """A clinical score computed from the labs (clinical/scores.py): unit, description, SDTM-style code."""
+
+    name: str
+    unit: str
+    description: str
+    code: str | None = None     # None: not reported as a lab test (a class or grade)
+    label: str = ""
+
+
+SCORES: dict[str, Score] = {s.name: s for s in (
+    Score("child_pugh_points", "1", "Child-Pugh points (5-15)", "CPSCORE", "Child-Pugh Score"),
+    Score("child_pugh_class", "1", "Child-Pugh class A/B/C"),
+    Score("meld", "1", "MELD (OPTN/UNOS, rounded, 6-40)", "MELD", "MELD Score"),
+    Score("meld_na", "1", "MELD-Na (OPTN 2016)", "MELDNA", "MELD-Na Score"),
+    Score("meld_3", "1", "MELD 3.0 (Kim 2021)", "MELD3", "MELD 3.0 Score"),
+    Score("albi", "1", "ALBI score", "ALBI", "ALBI Score"),
+    Score("albi_grade", "1", "ALBI grade 1-3"),
+)}
+#: scores a trial observes at each visit (computed from the noisy labs), in table order; each has a test code
+SCORE_VARIABLES: tuple[str, ...] = ("meld", "meld_na", "meld_3", "child_pugh_points", "albi")
+
+
+@dataclass(frozen=True)
+class Event:
+    """A clinical event a trial can count as time to event: its ADaM parameter code and label."""
+
+    name: str
+    code: str
+    label: str
+
+
+EVENTS: dict[str, Event] = {e.name: e for e in (
+    Event("death", "OS", "Overall survival (days)"),
+    Event("decompensation", "TTDECOMP", "Time to decompensation event (days)"),
+    Event("transplant", "TTTX", "Time to liver transplantation (days)"),
+    Event("death_or_transplant", "TFS", "Transplant-free survival (days)"),
+)}
+
+def mechanisms() -> dict[str, str]:
+    """Short mechanism name (as in `knockouts`) -> the model's switch parameter."""
+    from . import build_model
+
+    return {k.removeprefix("msc_"): v for k, v in build_model().switches.items()}
+
+
+EtiologyName = Literal[tuple(ETIOLOGIES)]          # type: ignore[valid-type]
+TherapyName = Literal[THERAPIES]                    # type: ignore[valid-type]
+CellSourceName = Literal[tuple(CELL_SOURCES)]      # type: ignore[valid-type]
+RouteName = Literal[ROUTES]                         # type: ignore[valid-type]  (the dose table's rows)
+EventName = Literal[tuple(EVENTS)]                  # type: ignore[valid-type]
+SexName = Literal[SEXES]                            # type: ignore[valid-type]
+
+__all__ = ["CELL_SOURCES", "ETIOLOGIES", "EVENTS", "LABS", "LAB_VARIABLES", "ROUTES", "SCORES", "SCORE_VARIABLES",
+           "THERAPIES", "THERAPY_OF", "UNIT_FACTORS", "Event", "Lab", "Score", "mechanisms"]
