@@ -459,6 +459,26 @@ def population_generate(
     out_console.print(f"wrote {out}/patients.parquet and manifest.json")
 
 
+#: the executor options of the commands that run many patients or replicate trials (hepatwin.run)
+ExecutorOption = Annotated[str, typer.Option(
+    "--executor", metavar="serial|processes|dask",
+    help="where the chunks run: this process, a pool of local processes, or Dask (a local cluster, or --scheduler)")]
+WorkersOption = Annotated[int | None, typer.Option(
+    "--workers", min=1, help="local processes or Dask workers (default: one per core)")]
+SchedulerOption = Annotated[str | None, typer.Option(
+    "--scheduler", metavar="tcp://HOST:PORT", help="an existing Dask scheduler (implies --executor dask)")]
+
+
+def _executor(kind: str, workers: int | None, scheduler: str | None):
+    """The executor the options name, started (a scheduler not reached within a few seconds: UserError)."""
+    from .run import ExecutorError, make_executor
+
+    try:
+        return make_executor(kind, workers=workers, scheduler=scheduler)
+    except ExecutorError as exc:
+        raise UserError(str(exc)) from None
+
+
 @population_app.command("simulate")
 def population_simulate(
     config: Annotated[Path, typer.Argument(metavar="CONFIG", help="population TOML file")],
@@ -476,9 +496,13 @@ def population_simulate(
     chunk: Annotated[int, typer.Option(min=1, help="patients per chunk file")] = 5000,
     float32: Annotated[bool, typer.Option(help="store outputs as float32")] = False,
     allow_large: Annotated[bool, typer.Option("--allow-large", help=ALLOW_LARGE_HELP)] = False,
+    executor: ExecutorOption = "serial",
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Simulate the population the file defines (screened by its criteria, selected to its targets) from the
-    start of each patient's disease history to --end-day, chunk by chunk to disk; rerun to resume."""
+    start of each patient's disease history to --end-day, chunk by chunk to disk; rerun to resume (with any
+    executor: the chunks are the same whichever runs them)."""
     from .io.manifest import make_manifest, write_manifest
     from .limits import RunTooLargeError
     from .population import load_population
@@ -511,8 +535,10 @@ def population_simulate(
         except ValueError as exc:
             raise UserError(str(exc)) from None
         n = len(ids)
+    from .run import ExecutorError
+
     # run_chunks clears OUT, or keeps it to resume, only after checking that OUT holds this run (or nothing)
-    with run_folder(out, resume=True), _progress() as progress:
+    with _executor(executor, workers, scheduler) as pool, run_folder(out, resume=True), _progress() as progress:
         task = progress.add_task("screening" if ids is None and (cfg.criteria or cfg.targets) else "simulating",
                                  total=n)
 
@@ -525,8 +551,8 @@ def population_simulate(
         try:
             summary = run_chunks(cfg, n, regimens, out, end_day=end_day, step_days=step_days, chunk=chunk,
                                  float32=float32, progress=simulated, ids=ids, screen_progress=screened,
-                                 allow_large=allow_large)
-        except (ResumeError, RunTooLargeError) as exc:
+                                 allow_large=allow_large, executor=pool)
+        except (ResumeError, RunTooLargeError, ExecutorError) as exc:
             raise UserError(str(exc)) from None
         write_manifest(out, make_manifest("population_run", config=cfg.model_dump(mode="json"), seed=cfg.seed,
                                           regimens=[r.model_dump(mode="json") for r in regimens], **summary))
@@ -640,24 +666,30 @@ def trial_power(
     out: Annotated[Path | None, typer.Option("--out", help="folder for power.csv, power.png, manifest")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="override the protocol's seed")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the power table as JSON")] = False,
+    executor: ExecutorOption = "serial",
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
-    """Power per endpoint for each n per arm from replicate virtual trials."""
+    """Power per endpoint for each n per arm from replicate virtual trials (each n per arm one task of the
+    executor; the same table whichever runs them)."""
     from .trial.power import plot_power, power_analysis
 
     sizes = _power_sizes(n_per_arm, ctx.args)
     proto, pop = _load_protocol(protocol)
     if out is not None:
         check_out_dir(out)
-    with _progress() as progress:
+    with _executor(executor, workers, scheduler) as pool, _progress() as progress:
         task = progress.add_task("replicate trials", total=len(sizes))
+        share = [0.0] * len(sizes)   # fraction done per size (sizes may finish in any order)
 
         def report(k, stage, done, total):
-            progress.update(task, completed=k + (done / total if total else 0),
-                            description=f"n/arm {sizes[k]}: {stage} {done}/{total}")
+            share[k] = done / total if total else 0.0
+            progress.update(task, completed=sum(share), description=f"n/arm {sizes[k]}: {stage} {done}/{total}")
 
         try:
-            summary, tests = power_analysis(proto, pop, replicates, sizes, seed=seed, progress=report)
-        except RuntimeError as exc:
+            summary, tests = power_analysis(proto, pop, replicates, sizes, seed=seed, progress=report,
+                                            executor=pool)
+        except RuntimeError as exc:   # also ExecutorError (workers lost)
             raise UserError(str(exc)) from None
     if out is not None:
         from .io.atomic import atomic_path
@@ -704,23 +736,28 @@ def validate(
     seed: Annotated[int | None, typer.Option(min=0, help="override the trial protocols' seeds")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="also write validation.json/.csv and a manifest")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="exit 1 if any finding fails (for CI gates)")] = False,
+    executor: ExecutorOption = "serial",
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Run every published finding against the model: published vs simulated, interval, tolerance, PASS/FAIL.
 
     Exit code 0 when the run completed (failing rows are results, shown as FAIL); with --strict, 1 if any fails.
+    The two trials and the cohort are three tasks of the executor (the same rows whichever runs them).
     """
     from .calibrate import FITTED
     from .calibrate import validate as run_validation
+    from .run import ExecutorError
 
     examples = examples or _examples_dir()
     if out is not None:
         check_out_dir(out)
-    with _progress() as progress:
+    with _executor(executor, workers, scheduler) as pool, _progress() as progress:
         task = progress.add_task("validation", total=3)
         try:
             rows = run_validation(examples, replicates=replicates, cohort_n=cohort_n, seed=seed,
-                                  progress=lambda done, total: progress.update(task, completed=done))
-        except FileNotFoundError as exc:
+                                  progress=lambda done, total: progress.update(task, completed=done), executor=pool)
+        except (FileNotFoundError, ExecutorError) as exc:
             raise UserError(str(exc)) from None
     if out is not None:
         import pandas as pd

@@ -31,11 +31,23 @@ class ExecutorError(RuntimeError):
 
 
 def warm_engine() -> None:
-    """Build the compiled batched engine in this process (cached on disk and in the process)."""
-    from ..engine.batched import compile_batched
-    from ..model import build_model
+    """Make this process ready for hepatwin tasks: import the modules tasks use, build the compiled engine
+    (from the on-disk cache after the first time) and run it once on one patient for one day, which loads
+    the solver's machine code; later calls return at once."""
+    import numpy as np
 
-    compile_batched(build_model())
+    from ..calibrate import validation  # noqa: F401  (imported for the tasks that follow)
+    from ..engine.batched import compile_batched, solve_batch
+    from ..engine.codegen import compile_model
+    from ..model import build_model
+    from ..population import large  # noqa: F401
+    from ..trial import power  # noqa: F401
+
+    spec = build_model()
+    model = compile_model(spec)
+    y0 = model.state_vector(spec.healthy_state())[None]
+    solve_batch(compile_batched(spec), y0, model.param_vector(spec.default_values())[None], np.zeros(1),
+                np.array([0.0, 1.0]), [[]])
 
 
 def _set_threads(threads: int | None) -> None:
@@ -49,6 +61,13 @@ def _worker_init(threads: int | None, warm: bool) -> None:
     _set_threads(threads)
     if warm:
         warm_engine()
+
+
+def _pid(_: int) -> int:
+    import time
+
+    time.sleep(0.05)
+    return os.getpid()
 
 
 def _call(fn: Callable, chunk: Any, threads: int | None) -> Any:
@@ -122,6 +141,16 @@ class ProcessExecutor(Executor):
         # spawn, not fork: the parent may already run numba threads, which a forked child would inherit broken
         self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_worker_init, initargs=(self.threads, warm))
+        self._start()
+
+    def _start(self, timeout: float = 120.0) -> None:
+        """Wait until every worker has started (and built its engine), so the first chunks do not wait."""
+        import time
+
+        seen: set[int] = set()
+        deadline = time.monotonic() + timeout
+        while len(seen) < self.workers and time.monotonic() < deadline:
+            seen.update(self._pool.map(_pid, range(2 * self.workers)))
 
     def _run(self, fn, chunks):
         from concurrent.futures import FIRST_COMPLETED, wait

@@ -1,17 +1,20 @@
 """Power by simulation: K replicate trials per sample size, the fraction that reach significance.
 
-All replicates of one sample size go through the engine as one batch (parallel over patients);
-replicate r is reproducible from the seed alone (see `hepatwin.trial.runner`).
+All replicates of one sample size go through the engine as one batch (parallel over patients), and the
+sample sizes are tasks of an executor (`hepatwin.run`: serial, local processes or Dask); replicate r is
+reproducible from the seed alone (see `hepatwin.trial.runner`).
 """
 
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..run import SerialExecutor
 from .analysis import ancova, logrank, reference_arm
 from .runner import run_trial
 from .tables import TTE_PARAMS, build_tables
@@ -68,23 +71,49 @@ def _summary_note(g: pd.DataFrame) -> str:
     return f"{len(missing)} of {len(g)} replicates not estimable, counted as not significant; most often {why}"
 
 
+def size_tests(job: tuple) -> pd.DataFrame:
+    """`replicate_tests` of the replicate trials of one sample size, with its n_per_arm and wall time: one task.
+
+    `job` is (protocol, population, replicates, n_per_arm, seed, progress); a pure function of all but the
+    last, so it gives the same table in any process."""
+    protocol, population, replicates, n, seed, progress = job
+    t0 = time.perf_counter()
+    res = run_trial(protocol, population, seed=seed, replicates=replicates, n_per_arm=n, progress=progress)
+    tests = replicate_tests(build_tables(res), protocol)
+    tests.insert(0, "n_per_arm", n)
+    tests["seconds"] = time.perf_counter() - t0
+    return tests
+
+
 def power_analysis(protocol, population, replicates: int, n_per_arm: list[int], *, seed: int | None = None,
-                   progress=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   progress=None, executor=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Power (fraction of replicates with p < alpha, a missing p counting as not significant) per endpoint,
     comparison and n per arm, with its Monte-Carlo standard error; and the per-replicate p-values.
 
     `estimable` counts the replicates that gave a p-value; when none did, power, its standard error
-    and the median p are NaN (not 0) and `note` says why; when some did not, `note` says how many."""
-    per_rep = []
-    for k, n in enumerate(n_per_arm):
-        t0 = time.perf_counter()
-        res = run_trial(protocol, population, seed=seed, replicates=replicates, n_per_arm=n,
-                        progress=(lambda stage, done, total, k=k: progress(k, stage, done, total))
-                        if progress else None)
-        tests = replicate_tests(build_tables(res), protocol)
-        tests.insert(0, "n_per_arm", n)
-        tests["seconds"] = time.perf_counter() - t0
-        per_rep.append(tests)
+    and the median p are NaN (not 0) and `note` says why; when some did not, `note` says how many.
+
+    Each sample size is one task of `executor` (`hepatwin.run`; serial by default; largest first): all
+    replicates of a size come from one screening pool (`run_trial`), so they run together. The tables do
+    not depend on the executor (except the `seconds` column of the per-replicate table, a wall time).
+    `progress(k, stage, done, total)` reports size k's stages when serial, and (k, "done", 1, 1) as each
+    size finishes otherwise."""
+    serial = executor is None or executor.kind == "serial"
+    # in parallel the biggest tasks go first, so no worker waits alone for a big one at the end
+    order = list(range(len(n_per_arm))) if serial else sorted(range(len(n_per_arm)), key=lambda k: -n_per_arm[k])
+
+    def inner(k):
+        if not (serial and progress):
+            return None
+        return lambda stage, done, total: progress(k, stage, done, total)
+
+    jobs = [(protocol, population, replicates, n_per_arm[k], seed, inner(k)) for k in order]
+    per_rep: list = [None] * len(n_per_arm)
+    with nullcontext(executor) if executor is not None else SerialExecutor() as ex:
+        for i, tests in ex.map_chunks(size_tests, jobs):
+            per_rep[order[i]] = tests
+            if progress and not serial:
+                progress(order[i], "done", 1, 1)
     tests = pd.concat(per_rep, ignore_index=True)
     sig = (tests["p"] < tests["alpha"]).astype(float)
     keys = ["endpoint", "comparison", "n_per_arm"]
