@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from cli_helpers import run
+from hepatwin.errors import InputError
 from hepatwin.model import build_model
 from hepatwin.population import load_population
 from hepatwin.scenario import ScenarioError, load_scenario, parse_scenario
@@ -75,7 +76,7 @@ def test_protocol_arms_take_the_same_dose_ranges(tmp_path):
     assert "dose = 2.5e7" in text
     f = tmp_path / "t.toml"
     f.write_text(text.replace("dose = 2.5e7", "dose = 100", 1).replace('"../populations/', f'"{POP.parent}/'))
-    with pytest.raises(ScenarioError, match="below the plausible"):
+    with pytest.raises(InputError, match="below the plausible"):
         load_protocol(f)
 
 
@@ -96,7 +97,7 @@ def test_implausible_population_files_are_refused(tmp_path, old, new, words):
     assert old in text, old
     f = tmp_path / "p.toml"
     f.write_text(text.replace(old, new))
-    with pytest.raises(ScenarioError) as exc:
+    with pytest.raises(InputError) as exc:
         load_population(f)
     for w in words:
         assert w in str(exc.value), exc.value

@@ -9,8 +9,8 @@ import numba
 import numpy as np
 import pytest
 
+from hepatwin.errors import InputError
 from hepatwin.population import ScreeningError, generate, load_population
-from hepatwin.scenario import ScenarioError
 
 POP = Path(__file__).resolve().parents[1] / "examples" / "populations" / "hbv_decompensated.toml"
 
@@ -67,7 +67,7 @@ def test_selection_moves_towards_target(pop):
 def test_bad_population_file(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(POP.read_text().replace('dist = "uniform", low = 15, high = 40', 'dist = "gamma", low = 15'))
-    with pytest.raises(ScenarioError, match=r"history\.years"):
+    with pytest.raises(InputError, match=r"history\.years"):
         load_population(bad)
 
 
@@ -92,7 +92,7 @@ def _variant(tmp_path: Path, old: str, new: str, src: Path = POP) -> Path:
 
 def test_unknown_target_is_refused_at_load_with_a_suggestion(tmp_path):
     bad = _variant(tmp_path, "Alb = { dist", "Albx = { dist")
-    with pytest.raises(ScenarioError) as exc:
+    with pytest.raises(InputError) as exc:
         load_population(bad)
     msg = str(exc.value)
     for w in ("targets.Albx", "'Albx'", "did you mean 'Alb'", "meld", "age_years", "kp"):
@@ -101,7 +101,7 @@ def test_unknown_target_is_refused_at_load_with_a_suggestion(tmp_path):
 
 def test_unknown_criterion_variable_is_refused_at_load(tmp_path):
     bad = _variant(tmp_path, 'variable = "ascites_grade"', 'variable = "ascites"')
-    with pytest.raises(ScenarioError, match=r"criteria\[2\]\.variable = 'ascites'.*did you mean 'ascites_grade'"):
+    with pytest.raises(InputError, match=r"criteria\[2\]\.variable = 'ascites'.*did you mean 'ascites_grade'"):
         load_population(bad)
 
 
@@ -122,7 +122,7 @@ def test_cli_unknown_target_exits_2_without_traceback(tmp_path):
      ["history.injury_scale", "low = -0.5"]),
 ])
 def test_negative_history_is_refused_at_load(tmp_path, field, old, new, words):
-    with pytest.raises(ScenarioError) as exc:
+    with pytest.raises(InputError) as exc:
         load_population(_variant(tmp_path, old, new))
     for w in words:
         assert w in str(exc.value), exc.value

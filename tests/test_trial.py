@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hepatwin.cli import app
-from hepatwin.scenario import ScenarioError
+from hepatwin.errors import InputError
 from hepatwin.trial import parse_protocol, randomise, run_trial
 from hepatwin.trial.analysis import ancova, kaplan_meier, logrank, visit_summary
 from hepatwin.trial.power import power_analysis
@@ -82,7 +82,7 @@ def _toml(d: dict) -> str:
      ["arm[0].n = 1", "at least 2 subjects"]),
 ])
 def test_protocol_errors_name_field_value_and_expectation(change, words):
-    with pytest.raises(ScenarioError) as exc:
+    with pytest.raises(InputError) as exc:
         parse_protocol(small_protocol(**change), "p.toml")
     msg = str(exc.value)
     for w in words:
@@ -380,13 +380,13 @@ def test_example_protocols_validate():
 def test_population_problems_are_refused_when_the_protocol_is_loaded(tmp_path, old, new, words):
     pop = tmp_path / "pop.toml"
     pop.write_text(POP.read_text().replace(old, new))
-    with pytest.raises(ScenarioError) as exc:
+    with pytest.raises(InputError) as exc:
         parse_protocol(small_protocol(population=str(pop)), "p.toml")
     for w in words:
         assert w in str(exc.value), exc.value
     # an inline population is checked the same way, located under `population`
     inline = tomllib.loads(pop.read_text())
-    with pytest.raises(ScenarioError, match=r"population\." + words[0].replace(".", r"\.")):
+    with pytest.raises(InputError, match=r"population\." + words[0].replace(".", r"\.")):
         parse_protocol(small_protocol(population=inline), "p.toml")
 
 

@@ -25,6 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from . import DISCLAIMER, __version__
+from .errors import InputError
 from .io.atomic import check_out_dir, prepare_out_dir
 from .io.run_folder import run_folder
 
@@ -49,8 +50,8 @@ def _red(head: str, rest: str) -> Text:
     return Text.assemble((head, "red"), rest)
 
 
-class UserError(Exception):
-    """A mistake in the user's input: reported without a traceback, exit code 2."""
+class UserError(InputError):
+    """A mistake in a command-line option: reported without a traceback, exit code 2 (as every InputError)."""
 
 
 def _progress():
@@ -118,12 +119,9 @@ class _LogProgress:
 
 
 def _load(path: Path):
-    from .scenario import ScenarioError, load_scenario
+    from .scenario import load_scenario
 
-    try:
-        return load_scenario(path)
-    except ScenarioError as exc:
-        raise UserError(str(exc)) from None
+    return load_scenario(path)   # an InputError ends in main() as one `error:` line, exit 2
 
 
 ALLOW_LARGE_HELP = "run even if the estimated output or follow-up is beyond the limits (hepatwin.limits)"
@@ -423,24 +421,17 @@ def population_generate(
     """Sample, burn in and screen virtual patients; select to target distributions if given."""
     from .io.atomic import atomic_path
     from .io.manifest import make_manifest, write_manifest
-    from .population import ScreeningError, generate, load_population
-    from .scenario import ScenarioError
+    from .population import generate, load_population
 
-    try:
-        cfg = load_population(config)
-    except ScenarioError as exc:
-        raise UserError(str(exc)) from None
+    cfg = load_population(config)
     # the folder is held from the start, but cleared only once screening succeeded: a failed screening leaves
     # an earlier run in OUT as it was (and a new OUT is removed again)
     with run_folder(out, begin=False) as folder:
         with _progress() as progress:
             task = progress.add_task("screening candidates", total=n)
-            try:
-                res = generate(cfg, n, chunk=chunk,
-                               progress=lambda seen, acc: progress.update(task, completed=min(acc, n),
-                                                                          description=f"screened {seen} candidates"))
-            except (ValueError, ScreeningError) as exc:
-                raise UserError(str(exc)) from None
+            res = generate(cfg, n, chunk=chunk,
+                           progress=lambda seen, acc: progress.update(task, completed=min(acc, n),
+                                                                      description=f"screened {seen} candidates"))
         folder.begin()
         with atomic_path(out / "patients.parquet") as tmp:
             res.candidates.to_parquet(tmp, index=False)
@@ -580,13 +571,9 @@ def _examples_dir() -> Path:
 
 
 def _load_protocol(path: Path):
-    from .scenario import ScenarioError
     from .trial import load_protocol
 
-    try:
-        return load_protocol(path)
-    except ScenarioError as exc:
-        raise UserError(str(exc)) from None
+    return load_protocol(path)
 
 
 @trial_app.command("run")
@@ -1112,15 +1099,13 @@ def main() -> None:
     """Console entry point: user mistakes end in a message and exit code 2, never a traceback."""
     import warnings
 
-    from .scenario import ScenarioError
-
     # a warning is for the user: its message, not the source line that raised it
     warnings.formatwarning = lambda message, category, *args, **kwargs: f"warning: {message}\n"
     # typer ends a KeyboardInterrupt with exit 130 and no word; raise our own so the user is told what is kept
     signal.signal(signal.SIGINT, _interrupted)
     try:
         app()
-    except (UserError, ScenarioError) as exc:
+    except InputError as exc:
         err_console.print(_red("error:", f" {exc}"), highlight=False)
         sys.exit(2)
     except OSError as exc:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from .errors import InputError
+
 #: assumed: a century of follow-up after baseline is beyond any clinical question (burn-in is counted apart)
 MAX_FOLLOW_UP_DAYS = 36_525.0
 #: numbers held in memory for one scenario's results (float64: 400 MB; the CSV is about 3x that on disk)
@@ -21,7 +23,7 @@ MAX_TISSUE_SNAPSHOT_BYTES = 8e9
 TISSUE_SNAPSHOT_BYTES_PER_SITE = 16
 
 
-class RunTooLargeError(ValueError):
+class RunTooLargeError(InputError):
     """A run whose estimated output or length is beyond the stated limit; the message is meant for the user."""
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .errors import InputFileError
 from .model import CELL_SOURCES, ETIOLOGIES, ROUTES, build_model
 from .model.catalog import THERAPIES, CellSourceName, EtiologyName, RouteName, SexName, TherapyName
 
@@ -45,8 +46,8 @@ Finite = Annotated[float, Field(allow_inf_nan=False)]
 PosFinite = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
-class ScenarioError(ValueError):
-    """A scenario file that cannot be used; the message is meant for the user."""
+class ScenarioError(InputFileError):
+    """A scenario file (or object) that cannot be used; the message is meant for the user."""
 
 
 class _Strict(BaseModel):
@@ -318,20 +319,20 @@ def parse_scenario(data: dict, source: str = "<scenario>") -> Scenario:
 
 
 def read_toml(path: str | Path, what: str) -> dict:
-    """The tables of a TOML input file; ScenarioError naming `what` and the path if it cannot be read."""
+    """The tables of a TOML input file; InputFileError naming `what` and the path if it cannot be read."""
     path = Path(path)
     try:
         # utf-8-sig: a byte-order mark (as some Windows editors write) is not part of the TOML
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise ScenarioError(f"cannot read {what} {path}: {exc.strerror}") from None
+        raise InputFileError(f"cannot read {what} {path}: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
-        raise ScenarioError(f"cannot read {what} {path}: byte {exc.start} is not UTF-8 ({exc.reason}); TOML files "
+        raise InputFileError(f"cannot read {what} {path}: byte {exc.start} is not UTF-8 ({exc.reason}); TOML files "
                             "must be saved as UTF-8") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+        raise InputFileError(f"{path}: not valid TOML: {exc}") from None
 
 
 def load_scenario(path: str | Path) -> Scenario:

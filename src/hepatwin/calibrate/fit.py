@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from ..errors import InputError
 from ..io.atomic import write_text
 from ..model import build_model
 from ..trial import load_protocol, run_trial
@@ -128,7 +129,7 @@ def calibrate(protocol_path: str | Path, replicates: int = 40, maxiter: int = 60
                               "z_target": Z_TARGET, "prior_weight": PRIOR_WEIGHT})
 
 
-class CalibrationWriteError(ValueError):
+class CalibrationWriteError(InputError):
     """A fit that would replace a better or more thorough stored one; the message is meant for the user."""
 
 

@@ -12,14 +12,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from scipy import stats
 
+from ..errors import InputFileError
 from ..model import ETIOLOGIES, build_model
 from ..model.catalog import EtiologyName
 from ..results import SCORES
-from ..scenario import PATIENT_RANGES, ScenarioError, Therapy, format_validation_error, read_toml
+from ..scenario import PATIENT_RANGES, Therapy, format_validation_error, read_toml
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 #: sampled per candidate whatever the file says (covariates default to fixed values)
 SAMPLED = ("years", "injury_scale", "age_years", "weight_kg")
+
+
+class PopulationFileError(InputFileError):
+    """A population file that cannot be used; the message is meant for the user."""
 
 
 class _Strict(BaseModel):
@@ -282,10 +287,10 @@ def _did_you_mean(name: str, options) -> str:
 
 
 def load_population(path: str | Path) -> PopulationConfig:
-    """Read and validate a population TOML file (ScenarioError with field, value, expectation)."""
+    """Read and validate a population TOML file (PopulationFileError with field, value, expectation)."""
     path = Path(path)
     data = read_toml(path, "population file")
     try:
         return PopulationConfig.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(format_validation_error(err, str(path))) from None
+        raise PopulationFileError(format_validation_error(err, str(path))) from None

@@ -18,6 +18,7 @@ from scipy import stats
 
 from ..engine.batched import STATUS_NAMES, compile_batched, solve_batch
 from ..engine.codegen import compile_model
+from ..errors import InputError
 from ..model import ETIOLOGIES, build_model
 from ..results import SCORES
 from .config import PopulationConfig
@@ -27,7 +28,7 @@ YEAR = 365.25
 MIN_SELECTED = 10
 
 
-class ScreeningError(RuntimeError):
+class ScreeningError(InputError):
     """Screening gave no usable population (no candidate accepted, too few to select); meant for the user."""
 
 

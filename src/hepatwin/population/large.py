@@ -27,6 +27,7 @@ import pandas as pd
 from .. import __version__
 from ..engine.batched import STATUS_NAMES, compile_batched, solve_batch
 from ..engine.codegen import compile_model
+from ..errors import InputError
 from ..io.atomic import atomic_path, write_text
 from ..io.manifest import invalidate
 from ..io.run_folder import clear_previous_run, run_folder
@@ -43,7 +44,7 @@ RUN_SETTINGS = "run_settings.json"
 MAX_OUTPUT_TIMES = 100_000
 
 
-class ResumeError(ValueError):
+class ResumeError(InputError):
     """The output folder holds chunks of a different run; the message is meant for the user."""
 
 

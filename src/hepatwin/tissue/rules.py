@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
 from ..spec.model import Source
 
 #: local signals a rule can read (index = position in the kernel's signal vector)
@@ -64,7 +65,7 @@ def B(cell: str, behaviour: str) -> int:
     return BEHAVIOUR_INDEX[(cell, behaviour)]
 
 
-class RuleError(ValueError):
+class RuleError(InputError):
     """A rules table that cannot be used; the message names the row, column and value."""
 
 

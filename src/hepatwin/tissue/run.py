@@ -17,12 +17,17 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..scenario import Scenario, ScenarioError, format_validation_error, load_scenario, parse_scenario, read_toml
+from ..errors import InputFileError
+from ..scenario import Scenario, format_validation_error, load_scenario, parse_scenario, read_toml
 from .params import PARAMS
 
 #: fields up to this many sites a side get H&E pictures with cells; larger ones a whole-section view plus a
 #: high-power view (4 pixels per site) of the central HE_DETAIL_SITES/2 x HE_DETAIL_SITES/2 sites
 HE_DETAIL_SITES = 512
+
+
+class TissueRunError(InputFileError):
+    """A tissue-run file or setting that cannot be used; the message is meant for the user."""
 
 
 class TissueConfig(BaseModel):
@@ -60,21 +65,22 @@ class TissueConfig(BaseModel):
 
 
 def load_tissue_run(path: str | Path) -> tuple[Scenario, TissueConfig, Path]:
-    """Read a tissue-run TOML; raise ScenarioError with a readable message on any problem."""
+    """Read a tissue-run TOML; raise TissueRunError (or the scenario's ScenarioError) with a readable message
+    on any problem."""
     path = Path(path)
     if path.is_dir():
-        raise ScenarioError(f"{path} is a folder; expected a scenario TOML file")
+        raise TissueRunError(f"{path} is a folder; expected a scenario TOML file")
     if not path.is_file():
-        raise ScenarioError(f"scenario file {path} does not exist")
+        raise TissueRunError(f"scenario file {path} does not exist")
     data = read_toml(path, "scenario file")
     tissue = data.pop("tissue", {})
     try:
         cfg = TissueConfig.model_validate(tissue)
     except ValidationError as err:
-        raise ScenarioError(format_validation_error(err, f"{path} [tissue]").replace("\n  ", "\n  tissue.")) from None
+        raise TissueRunError(format_validation_error(err, f"{path} [tissue]").replace("\n  ", "\n  tissue.")) from None
     if cfg.scenario is not None:
         if data:
-            raise ScenarioError(f"{path}: give either [tissue].scenario or the patient tables, not both")
+            raise TissueRunError(f"{path}: give either [tissue].scenario or the patient tables, not both")
         scen = load_scenario((path.parent / cfg.scenario).resolve())
     else:
         scen = parse_scenario(data, str(path))
@@ -145,7 +151,7 @@ def _run_tissue(scenario: Scenario, cfg: TissueConfig, out: Path, begin: Callabl
     snaps = cfg.snapshot_days if cfg.snapshot_days is not None else default_snapshot_days(t_start, t_end)
     bad = [d for d in snaps if not t_start - 1e-9 <= d <= t_end + 1e-9]
     if bad:
-        raise ScenarioError(f"snapshot day(s) {bad} are outside the run [{t_start:g}, {t_end:g}]")
+        raise TissueRunError(f"snapshot day(s) {bad} are outside the run [{t_start:g}, {t_end:g}]")
     t1 = time.perf_counter()
     tissue = new_tissue(drivers, cfg.size, nx=cfg.nx, seed=cfg.seed, params=cfg.parameters, rules=rules)
     timings["setup_s"] = time.perf_counter() - t1

@@ -13,9 +13,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..errors import InputFileError
 from ..model.catalog import EVENTS, LAB_VARIABLES, SCORE_VARIABLES, EventName
 from ..population.config import Criterion, PopulationConfig
-from ..scenario import Regimen, ScenarioError, Therapy, format_validation_error, read_toml
+from ..scenario import Regimen, Therapy, format_validation_error, read_toml
 from ..spec.model import Source
 from .defaults import ADVERSE_EVENTS, ASSAY_CV, DROPOUT_PER_YEAR, TRANSPLANT
 
@@ -27,6 +28,10 @@ NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 TTE_EVENTS = tuple(EVENTS)
 #: fewest subjects per arm: means, intervals and tests need two
 MIN_PER_ARM = 2
+
+
+class ProtocolError(InputFileError):
+    """A trial protocol that cannot be used; the message is meant for the user."""
 
 
 class _Strict(BaseModel):
@@ -246,13 +251,13 @@ class Protocol(_Strict):
 
 def parse_protocol(data: dict, source: str = "<protocol>", base_dir: Path | None = None) -> tuple[Protocol,
                                                                                                   PopulationConfig]:
-    """Validate a protocol dictionary and resolve its population; ScenarioError on any problem."""
+    """Validate a protocol dictionary and resolve its population; ProtocolError on any problem."""
     from ..population.config import load_population
 
     try:
         protocol = Protocol.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError(format_validation_error(err, source)) from None
+        raise ProtocolError(format_validation_error(err, source)) from None
     if isinstance(protocol.population, PopulationConfig):
         pop = protocol.population
     else:
@@ -267,7 +272,7 @@ def parse_protocol(data: dict, source: str = "<protocol>", base_dir: Path | None
 
             kind = ETIOLOGIES[pop.etiology][2]
             if t.kind != kind:
-                raise ScenarioError(f"{source}: background[{i}].kind = {t.kind!r}: does not treat {pop.etiology}; "
+                raise ProtocolError(f"{source}: background[{i}].kind = {t.kind!r}: does not treat {pop.etiology}; "
                                     f"expected {kind!r}")
     return protocol, pop
 
