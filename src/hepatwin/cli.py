@@ -258,9 +258,7 @@ def compare(
     """Simulate scenarios side by side and write an HTML report (the demo)."""
     import math
 
-    from .io.manifest import make_manifest, write_manifest
-    from .io.results_store import save_result
-    from .report.html import compare_report
+    from .io.writers import write_comparison
     from .simulate import simulate as run
 
     try:
@@ -285,20 +283,15 @@ def compare(
         if missing:
             raise UserError(f"{p}: visit day(s) {missing} are not output times of the scenario")
     results = []
-    with run_folder(out), _progress() as progress:
+    with run_folder(out), _progress() as progress:   # held while simulating: a second writer is refused now
         task = progress.add_task("simulating", total=len(scens) + 1)
-        for p, s in zip(scenarios, scens, strict=True):
+        for s in scens:
             progress.update(task, description=f"simulating {s.name}")
-            r = run(s, engine=(engine or Engine.scipy).value, allow_large=allow_large)
-            save_result(r, out / p.stem)
-            results.append(r)
+            results.append(run(s, engine=(engine or Engine.scipy).value, allow_large=allow_large))
             progress.advance(task)
         progress.update(task, description="writing report")
-        report = compare_report(results, [str(p) for p in scenarios], out, days=visit_days)
+        report = write_comparison(results, [str(p) for p in scenarios], out, visit_days)
         progress.advance(task)
-        write_manifest(out, make_manifest("comparison", scenarios=[str(p) for p in scenarios],
-                                          scenario_sha256=[s.digest() for s in scens],
-                                          status=[r.status for r in results], report="report.html"))
     failed = [r.scenario.name for r in results if not r.ok]
     out_console.print(f"report: {report.resolve()}")
     if failed:
@@ -376,8 +369,8 @@ def export_sbml_cmd(
 
     libsbml's consistency warnings go to a file beside OUT (OUT.xml -> OUT.warnings.txt).
     """
-    from .io.atomic import write_text
     from .io.sbml import START, export_sbml, export_scenario
+    from .io.writers import write_sbml
     from .model import build_model
 
     if out.suffix.lower() == ".toml":   # the arguments swapped: do not write SBML over a scenario
@@ -389,12 +382,7 @@ def export_sbml_cmd(
         raise UserError("--start baseline: needs a SCENARIO.toml (the plain model has no burn-in: "
                         "its SBML time 0 is already day 0)")
     report = export_scenario(_load(scenario), start=start) if scenario else export_sbml(build_model())
-    warnings_path = out.with_suffix(".warnings.txt")
-    write_text(out, report.sbml)
-    write_text(warnings_path, f"# libsbml consistency check of {out.name}: {len(report.errors)} error(s), "
-                              f"{len(report.warnings)} warning(s); one line each: "
-                              "severity | category, id, line | message | short message\n"
-                              + "".join(w + "\n" for w in report.warnings))
+    _, warnings_path = write_sbml(report, out)
     out_console.print(f"wrote {out}: libsbml consistency check {len(report.errors)} error(s), "
                       f"{len(report.warnings)} warning(s), listed in {warnings_path}"
                       + ("" if verbose or not report.warnings else " (--verbose prints them)"))
@@ -419,8 +407,7 @@ def population_generate(
     chunk: Annotated[int, typer.Option(min=1, help="candidates simulated per batch (does not change results)")] = 2000,
 ) -> None:
     """Sample, burn in and screen virtual patients; select to target distributions if given."""
-    from .io.atomic import atomic_path
-    from .io.manifest import make_manifest, write_manifest
+    from .io.writers import write_population
     from .population import generate, load_population
 
     cfg = load_population(config)
@@ -433,13 +420,7 @@ def population_generate(
                            progress=lambda seen, acc: progress.update(task, completed=min(acc, n),
                                                                       description=f"screened {seen} candidates"))
         folder.begin()
-        with atomic_path(out / "patients.parquet") as tmp:
-            res.candidates.to_parquet(tmp, index=False)
-        write_manifest(out, make_manifest(
-            "population", config=cfg.model_dump(mode="json"), seed=cfg.seed, n_requested=n,
-            n_candidates=len(res.candidates), n_accepted=int(res.candidates["accepted"].sum()),
-            n_selected=int(res.candidates["selected"].sum()), acceptance_rate=res.acceptance_rate,
-            rejections=res.rejections, ks=res.ks, scaling_factor=res.scaling_factor, timings_s=res.timings))
+        write_population(res, cfg, n, out)
     out_console.print(f"{len(res.candidates)} candidates, {int(res.candidates['accepted'].sum())} accepted "
                       f"(acceptance rate {res.acceptance_rate:.1%}), {int(res.candidates['selected'].sum())} selected")
     for name, count in res.rejections.items():
