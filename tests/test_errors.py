@@ -49,3 +49,18 @@ def test_the_cli_ends_every_kind_with_exit_2(tmp_path):
     refused(run("trial", "run", f, "--out", tmp_path / "o"), "bad.toml")
     refused(run("tissue", "run", f, "--out", tmp_path / "o"), "bad.toml")
     assert not (tmp_path / "o").exists()
+
+
+def test_a_trial_that_cannot_be_screened_or_held_is_an_input_error(tmp_path):
+    from hepatwin.trial import run_trial
+    from hepatwin.trial.protocol import parse_protocol
+
+    proto, pop = load_protocol(ROOT / "examples" / "trials" / "zhongnan2024.toml")
+    with pytest.raises(RunTooLargeError, match="exceed what one trial run holds"):
+        run_trial(proto, pop, replicates=100_000)
+    strict = pop.model_copy(update={"max_candidates_per_patient": 1})
+    data = proto.model_dump(mode="json")
+    data["inclusion"] = [{"name": "MELD over 25", "variable": "meld", "op": ">", "value": 25}]
+    proto2, _ = parse_protocol(data | {"population": strict.model_dump(mode="json")}, "p.toml")
+    with pytest.raises(ScreeningError, match="screening found only|no candidate met"):
+        run_trial(proto2, strict)

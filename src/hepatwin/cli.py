@@ -575,10 +575,7 @@ def trial_run(
             def report(stage, done, total):
                 progress.update(task, description=stage, completed=done, total=total)
 
-            try:
-                res = run_trial(proto, pop, seed=seed, progress=report)
-            except RuntimeError as exc:
-                raise UserError(str(exc)) from None
+            res = run_trial(proto, pop, seed=seed, progress=report)
         folder.begin()
         analysis = write_trial(res, out, str(protocol))
     # disposition over one stated period, one per subject: the numbers add up to the enrolled, overall and per arm

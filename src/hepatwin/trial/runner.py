@@ -29,9 +29,10 @@ from ..clinical.units import ALBUMIN_G_L_PER_G_DL, BILIRUBIN_UMOL_L_PER_MG_DL, C
 from ..engine import Event
 from ..engine.batched import STATUS_NAMES, compile_batched, solve_batch
 from ..engine.codegen import compile_model
+from ..limits import RunTooLargeError
 from ..model import CELL_SOURCES, build_model
 from ..population.config import PopulationConfig
-from ..population.generate import generate, patient_parameters
+from ..population.generate import ScreeningError, generate, patient_parameters
 from ..simulate import regimen_events
 from ..streams import seed_sequence, stream
 from .protocol import LAB_VARIABLES, MIN_PER_ARM, SCORE_VARIABLES, Protocol
@@ -144,9 +145,10 @@ def run_trial(protocol: Protocol, population: PopulationConfig, *, seed: int | N
     sizes = [a.n if n_per_arm is None else n_per_arm for a in protocol.arm]
     n_total = sum(sizes)
     if n_total * replicates > MAX_SUBJECTS:
-        raise RuntimeError(f"{n_total * replicates:,} subjects ({n_total:,} x {replicates} replicates) exceed what one "
-                           f"trial run holds in memory ({MAX_SUBJECTS:,}); use fewer subjects or replicates, or "
-                           f"`hepatwin population simulate` (chunked to disk) for population-scale runs")
+        raise RunTooLargeError(f"{n_total * replicates:,} subjects ({n_total:,} x {replicates} replicates) exceed "
+                               f"what one trial run holds in memory ({MAX_SUBJECTS:,}); use fewer subjects or "
+                               "replicates, or `hepatwin population simulate` (chunked to disk) for population-scale "
+                               "runs")
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
 
@@ -158,9 +160,9 @@ def run_trial(protocol: Protocol, population: PopulationConfig, *, seed: int | N
                     progress=(lambda s, a: progress("screening", min(a, n_total * replicates), n_total * replicates))
                     if progress else None)
     if int(pool.candidates["accepted"].sum()) < n_total * replicates:
-        raise RuntimeError(f"screening found only {int(pool.candidates['accepted'].sum())} eligible patients "
-                           f"among {len(pool.candidates)} candidates; {n_total * replicates} needed "
-                           f"(raise max_candidates_per_patient or relax the criteria)")
+        raise ScreeningError(f"screening found only {int(pool.candidates['accepted'].sum())} eligible patients "
+                             f"among {len(pool.candidates)} candidates; {n_total * replicates} needed "
+                             f"(raise max_candidates_per_patient or relax the criteria)")
     timings["screening_s"] = time.perf_counter() - t0
 
     cand = pool.candidates
