@@ -13,7 +13,11 @@ def run(*args, cwd=None, env=None, timeout=900):
 def refused(p, *words):
     """Exit 2, one `error:` message naming every word, no traceback; returns stderr."""
     assert p.returncode == 2, (p.returncode, p.stdout[-500:], p.stderr[-2000:])
-    assert "Traceback" not in p.stderr and p.stderr.lstrip().startswith("error:"), p.stderr
+    lines = p.stderr.strip().splitlines()
+    first = next((i for i, line in enumerate(lines) if line.startswith("error:")), None)
+    # before the message only progress log lines of the work done until the refusal ("[  3.6 s] ...")
+    assert "Traceback" not in p.stderr and first is not None, p.stderr
+    assert all(line.startswith(("[", "note:")) for line in lines[:first]), p.stderr
     for w in words:
         assert w in p.stderr, (w, p.stderr)
     return p.stderr
