@@ -37,7 +37,7 @@ def test_each_file_kind_has_its_own_error(tmp_path, loader, error):
         loader(f)
     assert isinstance(exc.value, InputFileError) and "bad.toml" in str(exc.value)
     missing = tmp_path / "missing.toml"
-    with pytest.raises(InputFileError, match="missing.toml"):
+    with pytest.raises(InputFileError, match=r"missing\.toml"):
         loader(missing)
 
 
@@ -62,5 +62,5 @@ def test_a_trial_that_cannot_be_screened_or_held_is_an_input_error(tmp_path):
     data = proto.model_dump(mode="json")
     data["inclusion"] = [{"name": "MELD over 25", "variable": "meld", "op": ">", "value": 25}]
     proto2, _ = parse_protocol(data | {"population": strict.model_dump(mode="json")}, "p.toml")
-    with pytest.raises(ScreeningError, match="screening found only|no candidate met"):
+    with pytest.raises(ScreeningError, match=r"screening found only|no candidate met"):
         run_trial(proto2, strict)
