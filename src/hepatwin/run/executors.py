@@ -80,6 +80,8 @@ class Executor:
     """Runs `fn` over chunks; use as a context manager (closes pools and clusters)."""
 
     kind = "serial"
+    #: chunks submitted per worker and not yet collected (enough that no worker waits for the next)
+    in_flight = 2
 
     def __init__(self, workers: int = 1, threads: int | None = None):
         self.workers = int(workers)
@@ -146,11 +148,16 @@ class ProcessExecutor(Executor):
     def _start(self, timeout: float = 120.0) -> None:
         """Wait until every worker has started (and built its engine), so the first chunks do not wait."""
         import time
+        from concurrent.futures.process import BrokenProcessPool
 
         seen: set[int] = set()
         deadline = time.monotonic() + timeout
-        while len(seen) < self.workers and time.monotonic() < deadline:
-            seen.update(self._pool.map(_pid, range(2 * self.workers)))
+        try:
+            while len(seen) < self.workers and time.monotonic() < deadline:
+                seen.update(self._pool.map(_pid, range(2 * self.workers)))
+        except BrokenProcessPool as exc:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            raise ExecutorError(f"the local worker processes could not start ({exc})") from None
 
     def _run(self, fn, chunks):
         from concurrent.futures import FIRST_COMPLETED, wait
@@ -162,7 +169,7 @@ class ProcessExecutor(Executor):
         def submit() -> None:
             for i, c in todo:
                 pending[self._pool.submit(_call, fn, c, self.threads)] = i
-                if len(pending) >= 2 * self.workers:
+                if len(pending) >= self.in_flight * self.workers:
                     return
 
         submit()
@@ -227,7 +234,13 @@ class DaskExecutor(Executor):
         if warm:
             from .dask_plugin import EngineWarmup
 
-            self._client.register_plugin(EngineWarmup())
+            try:
+                self._client.register_plugin(EngineWarmup())
+            except Exception as exc:   # e.g. hepatwin missing on a worker: whatever the worker raised
+                self.close()
+                raise ExecutorError(f"the Dask workers of {self.scheduler} cannot run hepatwin "
+                                    f"({exc.__class__.__name__}: {exc}); every worker needs the same hepatwin "
+                                    "installed") from None
 
     def _run(self, fn, chunks):
         from distributed import as_completed
@@ -242,7 +255,7 @@ class DaskExecutor(Executor):
                 fut = self._client.submit(_call, fn, c, self.threads, pure=False)
                 keys[fut.key] = i
                 window.add(fut)
-                if window.count() >= 2 * self.workers:
+                if window.count() >= self.in_flight * self.workers:
                     return
 
         submit()
