@@ -475,7 +475,7 @@ def population_simulate(
     """Simulate the population the file defines (screened by its criteria, selected to its targets) from the
     start of each patient's disease history to --end-day, chunk by chunk to disk; rerun to resume (with any
     executor: the chunks are the same whichever runs them)."""
-    from .io.manifest import make_manifest, write_manifest
+    from .io.writers import write_population_run
     from .limits import RunTooLargeError
     from .population import load_population
     from .population.large import ResumeError, ids_from_generated, output_grid, run_chunks
@@ -526,8 +526,7 @@ def population_simulate(
                                  allow_large=allow_large, executor=pool)
         except (ResumeError, RunTooLargeError, ExecutorError) as exc:
             raise UserError(str(exc)) from None
-        write_manifest(out, make_manifest("population_run", config=cfg.model_dump(mode="json"), seed=cfg.seed,
-                                          regimens=[r.model_dump(mode="json") for r in regimens], **summary))
+        write_population_run(out, cfg, regimens, summary)
     if summary.get("screened"):
         out_console.print(f"screened {summary['n_candidates']} candidates: {summary['n_accepted']} accepted by the "
                           f"criteria, {summary['n_selected']} selected{' to the targets' if cfg.targets else ''}")
@@ -637,7 +636,7 @@ def trial_power(
 ) -> None:
     """Power per endpoint for each n per arm from replicate virtual trials (each n per arm one task of the
     executor; the same table whichever runs them)."""
-    from .trial.power import plot_power, power_analysis
+    from .trial.power import power_analysis
 
     sizes = _power_sizes(n_per_arm, ctx.args)
     proto, pop = _load_protocol(protocol)
@@ -657,18 +656,10 @@ def trial_power(
         except RuntimeError as exc:   # also ExecutorError (workers lost)
             raise UserError(str(exc)) from None
     if out is not None:
-        from .io.atomic import atomic_path
-        from .io.manifest import make_manifest, write_manifest
+        from .io.writers import write_power
 
-        with run_folder(out):
-            for name, df in (("power.csv", summary), ("replicate_tests.csv", tests)):
-                with atomic_path(out / name) as tmp:
-                    df.to_csv(tmp, index=False)
-            plot_power(summary, out / "power.png")
-            write_manifest(out, make_manifest("trial_power", protocol=proto.model_dump(mode="json"),
-                                              protocol_sha256=proto.digest(),
-                                              seed=proto.seed if seed is None else seed,
-                                              replicates=replicates, n_per_arm=sizes))
+        write_power(summary, tests, proto, out, seed=proto.seed if seed is None else seed, replicates=replicates,
+                    n_per_arm=sizes)
     if as_json:  # a power no replicate could estimate is null, with its reason in "note"
         records = summary.astype(object).where(summary.notna(), None).to_dict(orient="records")
         print(json.dumps(records, indent=2, default=float))
@@ -710,7 +701,6 @@ def validate(
     Exit code 0 when the run completed (failing rows are results, shown as FAIL); with --strict, 1 if any fails.
     The two trials and the cohort are three tasks of the executor (the same rows whichever runs them).
     """
-    from .calibrate import FITTED
     from .calibrate import validate as run_validation
     from .run import ExecutorError
 
@@ -725,19 +715,9 @@ def validate(
         except (FileNotFoundError, ExecutorError) as exc:
             raise UserError(str(exc)) from None
     if out is not None:
-        import pandas as pd
+        from .io.writers import write_validation
 
-        from .io.atomic import atomic_path, write_text
-        from .io.manifest import make_manifest, write_manifest
-
-        with run_folder(out):
-            records = [r.as_dict() | {"finding": r.finding, "fitted": FITTED.get(r.id, "")} for r in rows]
-            write_text(out / "validation.json", json.dumps(records, indent=2) + "\n")
-            with atomic_path(out / "validation.csv") as tmp:
-                pd.DataFrame(records).to_csv(tmp, index=False)
-            write_manifest(out, make_manifest("validation", replicates=replicates, cohort_n=cohort_n, seed=seed,
-                                              examples=str(examples), passed=sum(r.passed for r in rows),
-                                              rows=len(rows)))
+        write_validation(rows, out, replicates=replicates, cohort_n=cohort_n, seed=seed, examples=str(examples))
     if as_json:
         print(json.dumps([r.as_dict() for r in rows], indent=2))
         if strict and not all(r.passed for r in rows):

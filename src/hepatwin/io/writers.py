@@ -58,4 +58,48 @@ def write_sbml(report, out: str | Path) -> tuple[Path, Path]:
     return out, warnings_path
 
 
-__all__ = ["write_comparison", "write_population", "write_sbml"]
+def write_population_run(out: str | Path, cfg, regimens: Sequence, summary: dict) -> Path:
+    """The manifest that marks a chunked population run (`population.large.run_chunks`) complete."""
+    return write_manifest(out, make_manifest("population_run", config=cfg.model_dump(mode="json"), seed=cfg.seed,
+                                             regimens=[r.model_dump(mode="json") for r in regimens], **summary))
+
+
+def write_power(summary, tests, protocol, out: str | Path, *, seed: int, replicates: int,
+                n_per_arm: Sequence[int]) -> Path:
+    """A power calculation: power.csv, replicate_tests.csv, power.png and the manifest."""
+    from ..trial.power import plot_power
+
+    out = Path(out)
+    with run_folder(out):
+        for name, df in (("power.csv", summary), ("replicate_tests.csv", tests)):
+            with atomic_path(out / name) as tmp:
+                df.to_csv(tmp, index=False)
+        plot_power(summary, out / "power.png")
+        write_manifest(out, make_manifest("trial_power", protocol=protocol.model_dump(mode="json"),
+                                          protocol_sha256=protocol.digest(), seed=seed, replicates=replicates,
+                                          n_per_arm=list(n_per_arm)))
+    return out / "power.csv"
+
+
+def write_validation(rows, out: str | Path, **settings) -> Path:
+    """The validation table: validation.json and validation.csv (each row with its finding and whether it was
+    used for fitting) and a manifest with the settings and the pass count."""
+    import json
+
+    import pandas as pd
+
+    from ..calibrate import FITTED
+
+    out = Path(out)
+    with run_folder(out):
+        records = [r.as_dict() | {"finding": r.finding, "fitted": FITTED.get(r.id, "")} for r in rows]
+        write_text(out / "validation.json", json.dumps(records, indent=2) + "\n")
+        with atomic_path(out / "validation.csv") as tmp:
+            pd.DataFrame(records).to_csv(tmp, index=False)
+        write_manifest(out, make_manifest("validation", **settings, passed=sum(r.passed for r in rows),
+                                          rows=len(rows)))
+    return out / "validation.json"
+
+
+__all__ = ["write_comparison", "write_population", "write_population_run", "write_power", "write_sbml",
+           "write_validation"]
