@@ -142,7 +142,8 @@ def simulate_many(scenarios: list[Scenario], *, engine: str = "numba",
 
 
 def _solve_numba(spec, model, scenarios, plans):
-    from .engine.batched import STATUS_NAMES, compile_batched, solve_batch
+    from .engine.batched import compile_batched, solve_batch
+    from .engine.status import describe, from_code
 
     first = plans[0]
     for s, plan in zip(scenarios, plans, strict=True):
@@ -157,8 +158,8 @@ def _solve_numba(spec, model, scenarios, plans):
                       rtol=scenarios[0].simulation.rtol, atol=scenarios[0].simulation.atol)
     out = []
     for k in range(len(plans)):
-        name = STATUS_NAMES[int(sol.status[k])]
-        message = "" if name == "ok" else f"engine status {name}"
+        name = from_code(sol.status[k])
+        message = describe(name, "compiled BDF engine")
         out.append((sol.y[k], name, message, sol.n_rhs[k], "BDF (numba)"))
     return out
 

@@ -11,6 +11,7 @@ from scipy.integrate import solve_ivp
 
 from .codegen import CompiledModel
 from .events import Event
+from .status import Status, describe
 
 METHODS = ("LSODA", "BDF", "Radau")
 
@@ -32,7 +33,7 @@ class Solution:
 
     t: np.ndarray
     y: np.ndarray
-    status: str  # "ok" | "max_steps" | "non_finite" | "failed"
+    status: Status
     message: str
     n_rhs: int
 
@@ -78,16 +79,17 @@ def solve(model: CompiledModel, y0: np.ndarray, params: np.ndarray, t_start: flo
             sol = solve_ivp(fun, (a, b), y, method=settings.method, rtol=settings.rtol, atol=atol,
                             t_eval=t_eval, max_step=settings.max_step)
         except _StopError as stop:
-            return Solution(t_out, out, stop.status, stop.message, counter.used)
+            return Solution(t_out, out, Status(stop.status), describe(stop.status, stop.message), counter.used)
         if not sol.success:
-            status = "max_steps" if "step" in sol.message.lower() else "failed"
-            return Solution(t_out, out, status, f"t in [{a:g}, {b:g}]: {sol.message}", counter.used)
-        if not np.all(np.isfinite(sol.y)):
-            return Solution(t_out, out, "non_finite", f"non-finite state in t in [{a:g}, {b:g}]",
+            status = Status.MAX_STEPS if "step" in sol.message.lower() else Status.FAILED
+            return Solution(t_out, out, status, describe(status, f"t in [{a:g}, {b:g}]: {sol.message}"),
                             counter.used)
+        if not np.all(np.isfinite(sol.y)):
+            return Solution(t_out, out, Status.NON_FINITE,
+                            describe(Status.NON_FINITE, f"non-finite state in t in [{a:g}, {b:g}]"), counter.used)
         out[:, mask] = sol.y[:, : int(mask.sum())]
         y = sol.y[:, -1].copy()
-    return Solution(t_out, out, "ok", "", counter.used)
+    return Solution(t_out, out, Status.OK, "", counter.used)
 
 
 def _apply(model: CompiledModel, ev: Event, y: np.ndarray, p: np.ndarray) -> None:
