@@ -32,8 +32,8 @@ from hepatwin.engine import SolverSettings, compile_model, solve
 from hepatwin.engine.batched import compile_batched, solve_batch
 from hepatwin.io.sbml import export_sbml
 from hepatwin.model import build_model
+from hepatwin.plan import plan_run
 from hepatwin.scenario import parse_scenario
-from hepatwin.simulate import plan_run
 
 RTOL, ATOL = 1e-6, 1e-9
 #: hepatwin tolerances tried, loosest first, for the run at the accuracy of the references

@@ -9,8 +9,9 @@ from hepatwin.engine import SolverSettings, Status, compile_model, solve
 from hepatwin.engine.batched import STATUS_NAMES, compile_batched, solve_batch
 from hepatwin.engine.status import CODES, MESSAGES, describe
 from hepatwin.model import build_model
+from hepatwin.plan import plan_run
 from hepatwin.scenario import load_scenario
-from hepatwin.simulate import plan_run, simulate
+from hepatwin.simulate import simulate
 
 MSC = Path(__file__).resolve().parents[1] / "examples" / "scenarios" / "hbv_decompensated_msc.toml"
 

@@ -10,8 +10,9 @@ import pandas as pd
 import xarray as xr
 
 from hepatwin.clinical import meld
+from hepatwin.plan import plan_run
 from hepatwin.scenario import parse_scenario
-from hepatwin.simulate import plan_run, simulate
+from hepatwin.simulate import simulate
 
 
 def test_result_has_states_observables_scores_with_units(demo_pair):

@@ -1,83 +1,22 @@
-"""The one entry point: scenario -> parameter set, initial state, events -> engine -> results."""
+"""The one entry point: scenario -> plan (plan.py) -> engine -> results."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from . import __version__
-from .engine import Event, SolverSettings, compile_model, solve
+from .engine import SolverSettings, compile_model, solve
 from .limits import check_scenario
-from .model import CELL_SOURCES, ETIOLOGIES, build_model
+from .model import build_model
+from .plan import RunPlan, plan_run
 from .results import SCORES, SimulationResult, build_dataset
 from .scenario import Scenario, load_scenario, revalidate
-from .spec.expr import evaluate
 from .spec.model import ModelSpec
 
 ENGINES = ("scipy", "numba")
-
-
-@dataclass
-class RunPlan:
-    """Everything the engine needs, with no biology left in it."""
-
-    params: dict[str, float]
-    initial: dict[str, float]
-    t_start: float
-    t_out: np.ndarray
-    events: list[Event] = field(default_factory=list)
-
-
-def plan_run(scenario: Scenario, spec: ModelSpec | None = None) -> RunPlan:
-    """Translate a validated scenario into parameter values, initial state and events."""
-    spec = spec or build_model()
-    params = spec.default_values()
-    patient = scenario.patient
-    flag = ETIOLOGIES[patient.etiology][0]
-    params[flag] = 1.0
-    params["age"] = patient.age_years
-    initial = spec.healthy_state()
-    events: list[Event] = []
-    if patient.history is not None:
-        t_start = -patient.history.years * 365.25
-        params["inj_scale"] = patient.history.injury_scale
-        if t_start < 0:
-            params["hz_on"] = 0.0
-            events += therapy_events([], t_start)
-    else:
-        t_start = 0.0
-        initial.update(patient.baseline or {})
-    for name in scenario.simulation.knockouts:
-        params[spec.switches[name]] = 0.0
-    if scenario.regimen:
-        params[CELL_SOURCES[scenario.regimen[0].cell_source]] = 1.0
-    params.update(scenario.parameters)
-
-    events += therapy_events(scenario.therapy, t_start, hazard_switch=False)
-    for r in scenario.regimen:
-        events += regimen_events(spec, r, patient.weight_kg, params)
-    t_out = np.asarray(scenario.simulation.output_times(), dtype=float)
-    return RunPlan(params, initial, t_start, t_out, sorted(events))
-
-
-def therapy_events(therapies, t_start: float, hazard_switch: bool = True) -> list[Event]:
-    """Cause-control starts (not before the history starts) and, after a burn-in (t_start < 0),
-    the day-0 event that starts counting hazards (`hz_on`, which the caller sets to 0 initially)."""
-    events = [Event(max(t.start_day, t_start), set={"ctl": 1.0}, label=f"start {t.kind}") for t in therapies]
-    if hazard_switch and t_start < 0:
-        events.append(Event(0.0, set={"hz_on": 1.0}, label="baseline: hazards counted from day 0"))
-    return events
-
-
-def regimen_events(spec: ModelSpec, regimen, weight_kg: float, params: dict[str, float]) -> list[Event]:
-    """One bolus event per infusion day, split between compartments by the route's dose fractions."""
-    cells = regimen.dose * (weight_kg if regimen.dose_unit == "cells/kg" else 1.0)
-    fractions = {s: evaluate(e, params) for s, e in spec.doses["msc"].parsed[regimen.route].items()}
-    return [Event(float(day), add={s: cells * f for s, f in fractions.items()},
-                  label=f"{regimen.cell_source} {cells:.3g} cells {regimen.route}") for day in regimen.days]
 
 
 def simulate(scenario: Scenario | str | Path, *, engine: str = "scipy",

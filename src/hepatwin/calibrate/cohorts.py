@@ -14,9 +14,9 @@ import pandas as pd
 from ..engine.batched import compile_batched, solve_batch
 from ..engine.codegen import CompiledModel, compile_model
 from ..model import build_model
+from ..plan import plan_restart
 from ..population.config import PopulationConfig
-from ..population.generate import generate, patient_parameters
-from ..simulate import therapy_events
+from ..population.generate import generate
 
 #: output days of the cohort run: 3 months, then yearly to 5 years
 COHORT_DAYS = np.array([0.0, 91.0, 182.0, 365.25, 730.5, 1095.75, 1461.0, 1826.25])
@@ -53,14 +53,10 @@ def simulate_cohort(cfg: PopulationConfig, n: int, days: np.ndarray = COHORT_DAY
     spec = build_model()
     model = compile_model(spec)
     bm = compile_batched(spec)
-    P, _ = patient_parameters(cfg, base, spec, model)
-    P[:, model.param_index("hz_on")] = 1.0
-    P[:, model.param_index("ctl")] = 1.0 if any(t.start_day <= 0 for t in cfg.therapy) else 0.0
-    events = [[e for e in therapy_events(cfg.therapy, 0.0, hazard_switch=False) if e.time > 0]
-              for _ in range(len(base))]
-    y0 = base[model.state_names].to_numpy(float)
-    sol = solve_batch(bm, y0, P, np.zeros(len(base)), np.asarray(days, float), events)
-    return CohortRun(base, model, P, np.asarray(days, float), sol.y, sol.status == 0)
+    plan = plan_restart(cfg, base, spec, model, control_on=any(t.start_day <= 0 for t in cfg.therapy),
+                        therapy_days=[t.start_day for t in cfg.therapy if t.start_day > 0])
+    sol = solve_batch(bm, plan.y0, plan.params, plan.t_start, np.asarray(days, float), plan.events)
+    return CohortRun(base, model, plan.params, np.asarray(days, float), sol.y, sol.status == 0)
 
 
 def natural_history(cfg: PopulationConfig, n: int, chunk: int = 2000) -> pd.DataFrame:

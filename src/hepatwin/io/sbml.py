@@ -260,7 +260,8 @@ def export_scenario(scenario, spec: ModelSpec | None = None, start: str = "burn-
     """
     from ..engine import SolverSettings, solve
     from ..model import build_model
-    from ..simulate import _compiled, plan_run
+    from ..plan import plan_run
+    from ..simulate import _compiled
 
     if start not in START:
         raise ValueError(f"start={start!r}: expected one of {', '.join(START)}")

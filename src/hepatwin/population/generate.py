@@ -19,7 +19,7 @@ from scipy import stats
 from ..engine.batched import STATUS_NAMES, compile_batched, solve_batch
 from ..engine.codegen import compile_model
 from ..errors import InputError
-from ..model import ETIOLOGIES, build_model
+from ..model import build_model
 from ..results import SCORES
 from .config import PopulationConfig
 
@@ -88,41 +88,19 @@ def sample(cfg: PopulationConfig, ids: np.ndarray) -> pd.DataFrame:
     return df
 
 
-def patient_parameters(cfg: PopulationConfig, cand: pd.DataFrame, spec, model, cell_source: str | None = None):
-    """Parameter matrix (patients x parameters) and history start days for sampled candidates.
-
-    Hazards are switched off during the history (`hz_on` = 0); callers switch them on at day 0.
-    """
-    from ..model import CELL_SOURCES
-
-    base = spec.default_values()
-    base[ETIOLOGIES[cfg.etiology][0]] = 1.0
-    if cell_source is not None:
-        base[CELL_SOURCES[cell_source]] = 1.0
-    P = np.repeat(model.param_vector(base)[None], len(cand), 0)
-    P[:, model.param_index("inj_scale")] = cand["injury_scale"].to_numpy()
-    P[:, model.param_index("hz_on")] = 0.0
-    P[:, model.param_index("age")] = cand["age_years"].to_numpy()
-    for name in cfg.parameters:
-        P[:, model.param_index(name)] = cand[name].to_numpy()
-    return P, -cand["years"].to_numpy() * YEAR
-
-
 def simulate_baseline(cfg: PopulationConfig, cand: pd.DataFrame, rtol: float = 1e-6) -> pd.DataFrame:
     """Burn each candidate's disease history in and return its day-0 states, observables and scores."""
     import xarray as xr
 
+    from ..plan import plan_history
     from ..results import add_scores
-    from ..simulate import therapy_events
 
     spec = build_model()
     model = compile_model(spec)
     bm = compile_batched(spec)
-    n = len(cand)
-    P, t_start = patient_parameters(cfg, cand, spec, model)
-    events = [therapy_events(cfg.therapy, ts) for ts in t_start]
-    y0 = np.repeat(model.state_vector(spec.healthy_state())[None], n, 0)
-    sol = solve_batch(bm, y0, P, t_start, np.array([0.0]), events, rtol=rtol, atol=1e-9)
+    plan = plan_history(cfg, cand, spec, model)
+    P = plan.params
+    sol = solve_batch(bm, plan.y0, P, plan.t_start, np.array([0.0]), plan.events, rtol=rtol, atol=1e-9)
     y = sol.y[:, :, 0].T  # states x patients
     ok = sol.status == 0
     derived = model.derived(np.where(ok, y, 0.0), P.T)

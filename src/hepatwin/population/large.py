@@ -33,10 +33,10 @@ from ..io.manifest import invalidate
 from ..io.run_folder import clear_previous_run, run_folder
 from ..limits import MAX_CHUNK_VALUES, check_disk, check_follow_up, check_values
 from ..model import build_model
+from ..plan import plan_history
 from ..run import Executor, SerialExecutor
-from ..simulate import regimen_events, therapy_events
 from .config import PopulationConfig
-from .generate import generate, patient_parameters, sample
+from .generate import generate, sample
 
 DEFAULT_VARIABLES = ("Alb", "PTA", "INR", "Bil", "Cr", "Na", "CPA", "HVPG", "Asc", "H", "IL8", "survival")
 RUN_SETTINGS = "run_settings.json"
@@ -246,18 +246,9 @@ def simulate_chunk(job: ChunkJob) -> pd.DataFrame:
     model = compile_model(spec)
     bm = compile_batched(spec)
     cfg, ids, regimens = job.cfg, job.ids, job.regimens
-    cand = sample(cfg, ids)
-    m = ids.size
-    P, t_start = patient_parameters(cfg, cand, spec, model, regimens[0].cell_source if regimens else None)
-    events = []
-    for j in range(m):
-        values = dict(zip(model.param_names, P[j], strict=True))
-        evs = therapy_events(cfg.therapy, t_start[j])
-        for r in regimens:
-            evs += regimen_events(spec, r, float(cand["weight_kg"].iloc[j]), values)
-        events.append(evs)
-    y0 = np.repeat(model.state_vector(spec.healthy_state())[None], m, 0)
-    sol = solve_batch(bm, y0, P, t_start, job.t_out, events)
+    plan = plan_history(cfg, sample(cfg, ids), spec, model, regimens)
+    P = plan.params
+    sol = solve_batch(bm, plan.y0, P, plan.t_start, job.t_out, plan.events)
     state_idx = {name: i for i, name in enumerate(model.state_names)}
     return _long_frame(model, sol, P, ids, job.t_out, job.variables, state_idx, job.float32)
 

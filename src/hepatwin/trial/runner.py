@@ -26,14 +26,13 @@ import pandas as pd
 
 from ..clinical import albi, child_pugh_points, meld, meld_3, meld_na
 from ..clinical.units import ALBUMIN_G_L_PER_G_DL, BILIRUBIN_UMOL_L_PER_MG_DL, CREATININE_UMOL_L_PER_MG_DL
-from ..engine import Event
 from ..engine.batched import STATUS_NAMES, compile_batched, solve_batch
 from ..engine.codegen import compile_model
 from ..limits import RunTooLargeError
-from ..model import CELL_SOURCES, build_model
+from ..model import build_model
+from ..plan import plan_restart
 from ..population.config import PopulationConfig
-from ..population.generate import ScreeningError, generate, patient_parameters
-from ..simulate import regimen_events
+from ..population.generate import ScreeningError, generate
 from ..streams import seed_sequence, stream
 from .protocol import LAB_VARIABLES, MIN_PER_ARM, SCORE_VARIABLES, Protocol
 
@@ -246,23 +245,11 @@ def _simulate(protocol: Protocol, cfg: PopulationConfig, subjects: pd.DataFrame,
     for start in range(0, n, chunk):
         part = subjects.iloc[start:start + chunk]
         m = len(part)
-        P, _ = patient_parameters(cfg, part, spec, model)
-        P[:, model.param_index("hz_on")] = 1.0
-        P[:, model.param_index("ctl")] = 1.0 if ctl_on else 0.0
-        for name, value in overrides.items():
-            P[:, model.param_index(name)] = value
-        events = []
-        for j, (_, row) in enumerate(part.iterrows()):
-            arm = protocol.arm[int(row["arm_index"])]
-            if arm.regimen:
-                P[j, model.param_index(CELL_SOURCES[arm.regimen[0].cell_source])] = 1.0
-            values = dict(zip(model.param_names, P[j], strict=True))
-            evs = [Event(d, set={"ctl": 1.0}, label="start background therapy") for d in later]
-            for reg in arm.regimen:
-                evs += regimen_events(spec, reg, float(row["weight_kg"]), values)
-            events.append(evs)
-        y0 = part[model.state_names].to_numpy(dtype=float)
-        sol = solve_batch(bm, y0, P, np.zeros(m), t_out, events)
+        plan = plan_restart(cfg, part, spec, model, control_on=ctl_on, therapy_days=later, overrides=overrides,
+                            regimens=[protocol.arm[int(a)].regimen for a in part["arm_index"]],
+                            label="start background therapy")
+        P = plan.params
+        sol = solve_batch(bm, plan.y0, P, plan.t_start, t_out, plan.events)
         ys = np.transpose(sol.y, (1, 0, 2))
         ok = np.all(np.isfinite(ys), axis=(0, 2))
         derived = model.derived(np.nan_to_num(ys), P.T[:, :, None])

@@ -1,0 +1,159 @@
+"""Inputs -> what the engine needs: the one place that turns a scenario, a sampled cohort or a trial arm into
+parameter values, initial states, start times and events.
+
+Only this module knows the model's special parameters: the etiology and cell-source flags, `age`,
+`inj_scale`, `ctl` (cause control on) and `hz_on` (hazards counted, from day 0). Everything downstream (the
+solvers, executors, trials) gets numbers and events with no biology left in them.
+
+Two ways to start a patient:
+* from a healthy liver at the start of the disease history (burn-in; `plan_run` with a history,
+  `plan_history`), hazards switched on by an event at day 0;
+* from a patient's own day-0 state (a screened cohort: `plan_restart`), hazards counted from the start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .engine import Event
+from .model import CELL_SOURCES, ETIOLOGIES, build_model
+from .spec.expr import evaluate
+from .spec.model import ModelSpec
+
+YEAR = 365.25
+
+
+@dataclass
+class RunPlan:
+    """One patient's run: everything the engine needs, with no biology left in it."""
+
+    params: dict[str, float]
+    initial: dict[str, float]
+    t_start: float
+    t_out: np.ndarray
+    events: list[Event] = field(default_factory=list)
+
+
+@dataclass
+class BatchPlan:
+    """A batch of patients: initial states and parameters (patients x ...), start days and events."""
+
+    y0: np.ndarray
+    params: np.ndarray
+    t_start: np.ndarray
+    events: list[list[Event]]
+
+
+def plan_run(scenario, spec: ModelSpec | None = None) -> RunPlan:
+    """Translate a validated scenario into parameter values, initial state and events."""
+    spec = spec or build_model()
+    params = spec.default_values()
+    patient = scenario.patient
+    params[ETIOLOGIES[patient.etiology][0]] = 1.0
+    params["age"] = patient.age_years
+    initial = spec.healthy_state()
+    events: list[Event] = []
+    if patient.history is not None:
+        t_start = -patient.history.years * YEAR
+        params["inj_scale"] = patient.history.injury_scale
+        if t_start < 0:
+            params["hz_on"] = 0.0
+            events += therapy_events([], t_start)
+    else:
+        t_start = 0.0
+        initial.update(patient.baseline or {})
+    for name in scenario.simulation.knockouts:
+        params[spec.switches[name]] = 0.0
+    if scenario.regimen:
+        params[CELL_SOURCES[scenario.regimen[0].cell_source]] = 1.0
+    params.update(scenario.parameters)
+
+    events += therapy_events(scenario.therapy, t_start, hazard_switch=False)
+    for r in scenario.regimen:
+        events += regimen_events(spec, r, patient.weight_kg, params)
+    t_out = np.asarray(scenario.simulation.output_times(), dtype=float)
+    return RunPlan(params, initial, t_start, t_out, sorted(events))
+
+
+def therapy_events(therapies, t_start: float, hazard_switch: bool = True) -> list[Event]:
+    """Cause-control starts (not before the history starts) and, after a burn-in (t_start < 0),
+    the day-0 event that starts counting hazards (`hz_on`, which the caller sets to 0 initially)."""
+    events = [Event(max(t.start_day, t_start), set={"ctl": 1.0}, label=f"start {t.kind}") for t in therapies]
+    if hazard_switch and t_start < 0:
+        events.append(Event(0.0, set={"hz_on": 1.0}, label="baseline: hazards counted from day 0"))
+    return events
+
+
+def regimen_events(spec: ModelSpec, regimen, weight_kg: float, params: dict[str, float]) -> list[Event]:
+    """One bolus event per infusion day, split between compartments by the route's dose fractions."""
+    cells = regimen.dose * (weight_kg if regimen.dose_unit == "cells/kg" else 1.0)
+    fractions = {s: evaluate(e, params) for s, e in spec.doses["msc"].parsed[regimen.route].items()}
+    return [Event(float(day), add={s: cells * f for s, f in fractions.items()},
+                  label=f"{regimen.cell_source} {cells:.3g} cells {regimen.route}") for day in regimen.days]
+
+
+def cohort_parameters(cfg, cand: pd.DataFrame, spec: ModelSpec, model, cell_source: str | None = None):
+    """Parameter matrix (patients x parameters) and history start days of sampled candidates of the
+    population `cfg`. Hazards are switched off (`hz_on` = 0): a burn-in switches them on at day 0, a restart
+    from day 0 at once."""
+    base = spec.default_values()
+    base[ETIOLOGIES[cfg.etiology][0]] = 1.0
+    if cell_source is not None:
+        base[CELL_SOURCES[cell_source]] = 1.0
+    P = np.repeat(model.param_vector(base)[None], len(cand), 0)
+    P[:, model.param_index("inj_scale")] = cand["injury_scale"].to_numpy()
+    P[:, model.param_index("hz_on")] = 0.0
+    P[:, model.param_index("age")] = cand["age_years"].to_numpy()
+    for name in cfg.parameters:
+        P[:, model.param_index(name)] = cand[name].to_numpy()
+    return P, -cand["years"].to_numpy() * YEAR
+
+
+def plan_history(cfg, cand: pd.DataFrame, spec: ModelSpec, model, regimens: Sequence = ()) -> BatchPlan:
+    """Candidates of `cfg` from a healthy liver at the start of each one's disease history: the population's
+    cause control, hazards from day 0, and the MSC `regimens` given to everyone."""
+    P, t_start = cohort_parameters(cfg, cand, spec, model, regimens[0].cell_source if regimens else None)
+    events = []
+    for j in range(len(cand)):
+        evs = therapy_events(cfg.therapy, t_start[j])
+        if regimens:
+            values = dict(zip(model.param_names, P[j], strict=True))
+            for r in regimens:
+                evs += regimen_events(spec, r, float(cand["weight_kg"].iloc[j]), values)
+        events.append(evs)
+    y0 = np.repeat(model.state_vector(spec.healthy_state())[None], len(cand), 0)
+    return BatchPlan(y0, P, t_start, events)
+
+
+def plan_restart(cfg, base: pd.DataFrame, spec: ModelSpec, model, *, control_on: bool,
+                 therapy_days: Sequence[float] = (), overrides: dict[str, float] | None = None,
+                 regimens: Sequence[Sequence] | None = None, label: str | None = None) -> BatchPlan:
+    """Patients of `cfg` from their own day-0 states (the rows of `base`, a screened cohort), hazards counted
+    from day 0: cause control on from the start (`control_on`) or from each of `therapy_days`, parameter
+    `overrides` for everyone, and each patient's own MSC regimens (`regimens[j]`, one cell source each)."""
+    P, _ = cohort_parameters(cfg, base, spec, model)
+    P[:, model.param_index("hz_on")] = 1.0
+    P[:, model.param_index("ctl")] = 1.0 if control_on else 0.0
+    for name, value in (overrides or {}).items():
+        P[:, model.param_index(name)] = value
+    start = [Event(d, set={"ctl": 1.0}, label=label or "start cause control") for d in therapy_days]
+    events = []
+    for j in range(len(base)):
+        own = regimens[j] if regimens is not None else ()
+        if own:
+            P[j, model.param_index(CELL_SOURCES[own[0].cell_source])] = 1.0
+        evs = list(start)
+        if own:
+            values = dict(zip(model.param_names, P[j], strict=True))
+            for reg in own:
+                evs += regimen_events(spec, reg, float(base["weight_kg"].iloc[j]), values)
+        events.append(evs)
+    return BatchPlan(base[model.state_names].to_numpy(dtype=float), P, np.zeros(len(base)), events)
+
+
+__all__ = ["BatchPlan", "RunPlan", "cohort_parameters", "plan_history", "plan_restart", "plan_run",
+           "regimen_events", "therapy_events"]
