@@ -58,7 +58,8 @@ class Cluster:
         self.tmp = tmp
         self.log = open(tmp / "cluster.log", "w")  # noqa: SIM115 (closed in stop)
         self.scheduler = subprocess.Popen([str(DASK), "scheduler", "--host", "127.0.0.1", "--port",
-                                           self.address.rsplit(":", 1)[1], "--no-dashboard"],
+                                           self.address.rsplit(":", 1)[1], "--no-dashboard",
+                                           "--dashboard-address", ":0"],  # its HTTP server: not on 8787
                                           stdout=self.log, stderr=subprocess.STDOUT)
         self.workers: list[subprocess.Popen] = []
 

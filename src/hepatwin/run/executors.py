@@ -227,8 +227,9 @@ class DaskExecutor(Executor):
         else:
             workers = int(workers or os.cpu_count() or 1)
             super().__init__(workers, threads or _default_threads(workers))
+            # the scheduler's HTTP server on a free port (8787, the default, may be another cluster's)
             self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                         dashboard_address=None, silence_logs=logging.ERROR)
+                                         dashboard_address=":0", silence_logs=logging.ERROR)
             self._client = Client(self._cluster, set_as_default=False)
             self.scheduler = self._cluster.scheduler_address
         if warm:
