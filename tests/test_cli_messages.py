@@ -61,7 +61,10 @@ def test_ctrl_c_says_what_is_kept_and_exits_130(tmp_path):
 
 
 def test_progress_is_logged_with_counts_when_stderr_is_not_a_terminal(tmp_path):
-    p = run("population", "simulate", POP, "--n", "3000", "--end-day", "14", "--chunk", "100", "--out", tmp_path / "o")
+    # no quiet time: on a fast machine screening ends within the default 2 s and would not be logged
+    env = os.environ | {"HEPATWIN_PROGRESS_QUIET_S": "0"}
+    p = run("population", "simulate", POP, "--n", "3000", "--end-day", "14", "--chunk", "100", "--out", tmp_path / "o",
+            env=env)
     assert p.returncode == 0, p.stderr
     logged = [line for line in p.stderr.splitlines() if line.startswith("[")]
     assert any("screening" in line and "/3,000" in line for line in logged), p.stderr

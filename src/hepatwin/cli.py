@@ -69,10 +69,13 @@ class _LogProgress:
     every 30 s instead of redrawing a bar; nothing in the first `quiet_s` seconds (a quick command, or one
     that refuses its input, prints only its answer)."""
 
-    def __init__(self, every_s: float = 30.0, quiet_s: float = 2.0):
+    def __init__(self, every_s: float = 30.0, quiet_s: float | None = None):
+        import os
+
         self.tasks: dict[int, dict] = {}
         self.every_s = every_s
-        self.quiet_s = quiet_s
+        # HEPATWIN_PROGRESS_QUIET_S: seconds before the first line (0 logs every stage; tests use it)
+        self.quiet_s = float(os.environ.get("HEPATWIN_PROGRESS_QUIET_S", 2.0)) if quiet_s is None else quiet_s
         self.t0 = time.monotonic()
 
     def __enter__(self):
