@@ -11,6 +11,7 @@ Scenarios and simulation (`hepatwin.scenario`, `hepatwin.simulate`)
     parse_scenario(data, source) -> Scenario        the same from a dict (ScenarioError on a mistake)
     simulate(scenario or path, engine="scipy") -> SimulationResult   one patient; `.dataset`, `.at(day)`, `.ok`
     simulate_many(scenarios, engine="numba") -> list[SimulationResult]   one batch on the compiled engine
+    plan_run(scenario) -> RunPlan                   what the engine gets: parameters, initial state, events
 Virtual populations (`hepatwin.population`)
     load_population(path) -> PopulationConfig       a population TOML file
     generate(config, n) -> PopulationResult         `n` accepted candidates, selected to the targets
@@ -29,7 +30,8 @@ Model and export (`hepatwin.model`, `hepatwin.io.sbml`)
 Tissue (`hepatwin.tissue.run`)
     load_tissue_run(path) -> (Scenario, TissueConfig, path); run_tissue(scenario, config, out_dir)
 Errors
-    ScenarioError (a mistake in an input, with field, value and what was expected), RunTooLargeError
+    InputError (any mistake in an input, with field, value and what was expected; ScenarioError and the
+    other file kinds are InputErrors), RunTooLargeError
 
 `hepatwin.simulate` is the function; its module stays importable by name (`from hepatwin.simulate import ...`).
 """
@@ -66,6 +68,8 @@ _API = {
     "load_tissue_run": "tissue.run",
     "run_tissue": "tissue.run",
     "RunTooLargeError": "limits",
+    "InputError": "errors",
+    "plan_run": "plan",
 }
 
 __all__ = ["DISCLAIMER", "__version__", *_API]
