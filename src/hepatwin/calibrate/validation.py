@@ -233,7 +233,7 @@ def _step(job: tuple) -> list[Row]:
     return fn(*args)
 
 
-def validate(examples: str | Path = "examples", replicates: int = 100, cohort_n: int = 2000,
+def validate(examples: str | Path | None = None, replicates: int = 100, cohort_n: int = 2000,
              seed: int | None = None, parameters: dict[str, float] | None = None, progress=None,
              executor=None) -> list[Row]:
     """Every validation row, in a fixed order; `parameters` overrides model values in the trials (what-if).
@@ -241,13 +241,15 @@ def validate(examples: str | Path = "examples", replicates: int = 100, cohort_n:
     The three groups (reference trial, controlled trial, natural-history cohort) are tasks of `executor`
     (`hepatwin.run`; serial by default) and give the same rows whichever runs them; `progress(done, total)`
     as each group finishes."""
-    ex = Path(examples)
+    from ..example_files import examples_dir
+
+    ex = Path(examples) if examples is not None else examples_dir()   # default: the inputs shipped with hepatwin
     files = {"reference": ex / "trials" / "zhongnan2024.toml", "controlled": ex / "trials" / "zhang2012.toml",
              "cohort": ex / "populations" / "cirrhosis_natural_history.toml"}
     for f in files.values():
         if not f.exists():
-            raise FileNotFoundError(f"validation input {f} not found; run from the repository root or pass "
-                                    f"--examples DIR")
+            raise FileNotFoundError(f"validation input {f} not found; pass a folder holding trials/ and "
+                                    f"populations/ (--examples DIR), or leave it out for the shipped examples")
     steps = [(reference_trial_rows, (files["reference"], replicates, seed, parameters)),
              (controlled_trial_rows, (files["controlled"], replicates, seed, parameters)),
              (natural_history_rows, (files["cohort"], cohort_n))]
