@@ -16,8 +16,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import InputFileError
-from .model import CELL_SOURCES, ETIOLOGIES, ROUTES, build_model
-from .model.catalog import THERAPIES, CellSourceName, EtiologyName, RouteName, SexName, TherapyName
+from .model import CELL_SOURCES, ROUTES, build_model
+from .model.catalog import THERAPIES, THERAPY_OF, CellSourceName, EtiologyName, RouteName, SexName, TherapyName
 
 DOSE_UNITS = ("cells", "cells/kg")
 # assumed: about ten times the largest per-infusion MSC doses of clinical trials (~1e9 cells, ~1e7 cells/kg);
@@ -226,7 +226,7 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        etio_therapy = ETIOLOGIES[self.patient.etiology][2]
+        etio_therapy = THERAPY_OF[self.patient.etiology]
         for i, t in enumerate(self.therapy):
             if t.kind != etio_therapy:
                 raise ValueError(

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..model import sources as src
+from ..model.catalog import EVENTS
 from ..population.config import load_population
 from ..run import SerialExecutor
 from ..trial import load_protocol, run_trial
@@ -43,6 +44,8 @@ FITTED = {
 }
 #: fraction of replicate trials that must show a reported direction of change
 DIRECTION_SHARE = 0.8
+
+OS = EVENTS["death"].code   # the ADTTE parameter of overall survival
 
 
 @dataclass
@@ -134,13 +137,13 @@ def reference_trial_rows(path: Path, replicates: int, seed: int | None = None,
     for version, source, day, values in (("preprint", QIN_PRE, 182, (75.0, 75.0, 100.0)),
                                          ("paper", QIN, 182, (100.0, 100.0, 100.0)),
                                          ("paper", QIN, 730, (66.7, 100.0, 87.5))):
-        km = pd.concat([kaplan_meier(g, "OS", [day]).assign(REPLICATE=r) for r, g in adtte.groupby("REPLICATE")])
+        km = pd.concat([kaplan_meier(g, OS, [day]).assign(REPLICATE=r) for r, g in adtte.groupby("REPLICATE")])
         for arm, pub in zip(("low", "medium", "high"), values, strict=True):
             sim = km[km["arm"] == arm]["survival"] * 100
             label = "6-month" if day == 182 else "2-year"
             rows.append(_interval_row(f"qin_surv{'6m' if day == 182 else '2y'}_{version}_{arm}", source,
                                       f"{label} survival, {arm} dose ({version})", pub, sim))
-    ps = np.array([logrank(g, "OS")["p"] for _, g in adtte.groupby("REPLICATE")])
+    ps = np.array([logrank(g, OS)["p"] for _, g in adtte.groupby("REPLICATE")])
     ps = np.where(np.isfinite(ps), ps, 1.0)  # no deaths: no evidence of a dose effect
     share = float(np.mean(ps >= 0.05))
     med, iv = _q(ps)

@@ -118,18 +118,20 @@ SCORE_VARIABLES: tuple[str, ...] = ("meld", "meld_na", "meld_3", "child_pugh_poi
 
 @dataclass(frozen=True)
 class Event:
-    """A clinical event a trial can count as time to event: its ADaM parameter code and label."""
+    """A clinical event a trial can count as time to event: its ADaM parameter code and label; `threshold`:
+    timed by its own Exp(1) threshold on a cumulative hazard (False for a composite of other events)."""
 
     name: str
     code: str
     label: str
+    threshold: bool = True
 
 
 EVENTS: dict[str, Event] = {e.name: e for e in (
     Event("death", "OS", "Overall survival (days)"),
     Event("decompensation", "TTDECOMP", "Time to decompensation event (days)"),
     Event("transplant", "TTTX", "Time to liver transplantation (days)"),
-    Event("death_or_transplant", "TFS", "Transplant-free survival (days)"),
+    Event("death_or_transplant", "TFS", "Transplant-free survival (days)", threshold=False),
 )}
 
 def mechanisms() -> dict[str, str]:

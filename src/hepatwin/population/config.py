@@ -13,8 +13,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from scipy import stats
 
 from ..errors import InputFileError
-from ..model import ETIOLOGIES, build_model
-from ..model.catalog import EtiologyName
+from ..model import build_model
+from ..model.catalog import THERAPY_OF, EtiologyName
 from ..results import SCORES
 from ..scenario import PATIENT_RANGES, Therapy, format_validation_error, read_toml
 
@@ -231,7 +231,7 @@ class PopulationConfig(_Strict):
             for n in self.correlation.names:
                 if n not in known:
                     raise ValueError(f"correlation name {n!r} is not a sampled parameter or covariate")
-        therapy = ETIOLOGIES[self.etiology][2]
+        therapy = THERAPY_OF[self.etiology]
         for i, t in enumerate(self.therapy):
             if t.kind != therapy:
                 raise ValueError(f"therapy[{i}].kind {t.kind!r} does not treat {self.etiology}; expected {therapy!r}")

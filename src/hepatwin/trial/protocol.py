@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import InputFileError
-from ..model.catalog import EVENTS, LAB_VARIABLES, SCORE_VARIABLES, EventName
+from ..model.catalog import EVENTS, LAB_VARIABLES, SCORE_VARIABLES, THERAPY_OF, EventName
 from ..population.config import Criterion, PopulationConfig
 from ..scenario import Regimen, Therapy, format_validation_error, read_toml
 from ..spec.model import Source
@@ -268,9 +268,8 @@ def parse_protocol(data: dict, source: str = "<protocol>", base_dir: Path | None
     if protocol.background:
         pop = pop.model_copy(update={"therapy": protocol.background})
         for i, t in enumerate(protocol.background):
-            from ..model import ETIOLOGIES
 
-            kind = ETIOLOGIES[pop.etiology][2]
+            kind = THERAPY_OF[pop.etiology]
             if t.kind != kind:
                 raise ProtocolError(f"{source}: background[{i}].kind = {t.kind!r}: does not treat {pop.etiology}; "
                                     f"expected {kind!r}")

@@ -30,6 +30,7 @@ from ..engine.batched import STATUS_NAMES, compile_batched, solve_batch
 from ..engine.codegen import compile_model
 from ..limits import RunTooLargeError
 from ..model import build_model
+from ..model.catalog import EVENTS
 from ..plan import plan_restart
 from ..population.config import PopulationConfig
 from ..population.generate import ScreeningError, generate
@@ -54,7 +55,7 @@ DISPOSITIONS = {
 }
 #: clinical events timed by an Exp(1) threshold on a cumulative hazard, one random stream each
 #: ("event threshold: <event>"); a new event added here gets its own stream and changes no other draw
-EVENT_THRESHOLDS = ("death", "decompensation", "transplant")
+EVENT_THRESHOLDS = tuple(name for name, e in EVENTS.items() if e.threshold)
 #: infusion-related adverse events, one uniform per infusion each from stream "adverse event: <key>":
 #: key -> (term, grade, serious)
 INFUSION_AES = {
