@@ -147,7 +147,7 @@ def test_resume_with_another_executor_skips_the_chunks_on_disk(cluster, serial_r
     ref, _ = serial_run
     out = tmp_path / "r"
 
-    def stop_after_first(done, total):
+    def stop_after_first(stage, done, total):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):   # interrupted serially after one chunk
@@ -188,7 +188,7 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(cluster, tmp_path)
     run_chunks(cfg, n, REG, ref, end_day=60, step_days=7, chunk=chunk)
     killed: dict = {}
 
-    def kill_after_first_chunks(done, total):
+    def kill_after_first_chunks(stage, done, total):
         if done < 2 * chunk or killed:
             return
         # the first chunks are on disk: kill (SIGKILL, by PID) a worker that is running chunks now

@@ -33,8 +33,9 @@ def test_resume_gives_identical_chunks(tmp_path):
     # an interrupted run: only the first chunk finished, plus a stale partial file
     part = tmp_path / "part"
 
-    def interrupt(done: int, total: int) -> None:
-        raise KeyboardInterrupt
+    def interrupt(stage: str, done: int, total: int) -> None:
+        if stage == "simulating":
+            raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         run_chunks(cfg, 120, reg, part, end_day=90, step_days=7, chunk=40, float32=True, progress=interrupt)

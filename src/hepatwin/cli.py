@@ -142,10 +142,17 @@ def _check_size(scen, allow_large: bool) -> None:
         raise UserError(str(exc)) from None
 
 
+def _reporter(progress: Progress, task, prefix: str = ""):
+    """hepatwin's progress protocol, `progress(stage, done, total)` (`hepatwin.progress`), shown on `task`."""
+    def report(stage: str, done: float, total: float | None) -> None:
+        progress.update(task, description=prefix + stage, completed=done, total=total)
+    return report
+
+
 def _writing(progress: Progress, task):
-    """A progress callback for writers: (file name, done, total)."""
-    def report(name: str, done: int, total: int) -> None:
-        progress.update(task, description=f"writing {name} {done:,}/{total:,} rows")
+    """hepatwin's progress protocol for writers: the rows written shown in the description, not the bar."""
+    def report(stage: str, done: float, total: float | None) -> None:
+        progress.update(task, description=f"{stage} {done:,.0f}/{total:,.0f} rows")
     return report
 
 
@@ -155,6 +162,11 @@ def _writing(progress: Progress, task):
 class Engine(StrEnum):
     scipy = "scipy"
     numba = "numba"
+
+
+#: --engine of the commands that run many patients (the compiled engine by default)
+BatchEngineOption = Annotated[Engine, typer.Option(
+    "--engine", help="numba (compiled BDF) or scipy (the reference solver, about 100x slower; for checking)")]
 
 
 class Sex(StrEnum):
@@ -408,6 +420,7 @@ def population_generate(
     n: Annotated[int, typer.Option("--n", min=1, help="number of accepted virtual patients")],
     out: Annotated[Path, typer.Option("--out", help="output folder")],
     chunk: Annotated[int, typer.Option(min=1, help="candidates simulated per batch (does not change results)")] = 2000,
+    engine: BatchEngineOption = Engine.numba,
 ) -> None:
     """Sample, burn in and screen virtual patients; select to target distributions if given."""
     from .io.writers import write_population
@@ -419,9 +432,7 @@ def population_generate(
     with run_folder(out, begin=False) as folder:
         with _progress() as progress:
             task = progress.add_task("screening candidates", total=n)
-            res = generate(cfg, n, chunk=chunk,
-                           progress=lambda seen, acc: progress.update(task, completed=min(acc, n),
-                                                                      description=f"screened {seen} candidates"))
+            res = generate(cfg, n, chunk=chunk, progress=_reporter(progress, task), engine=engine.value)
         folder.begin()
         write_population(res, cfg, n, out)
     out_console.print(f"{len(res.candidates)} candidates, {int(res.candidates['accepted'].sum())} accepted "
@@ -474,6 +485,7 @@ def population_simulate(
     executor: ExecutorOption = "serial",
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
+    engine: BatchEngineOption = Engine.numba,
 ) -> None:
     """Simulate the population the file defines (screened by its criteria, selected to its targets) from the
     start of each patient's disease history to --end-day, chunk by chunk to disk; rerun to resume (with any
@@ -516,17 +528,10 @@ def population_simulate(
     with _executor(executor, workers, scheduler) as pool, run_folder(out, resume=True), _progress() as progress:
         task = progress.add_task("screening" if ids is None and (cfg.criteria or cfg.targets) else "simulating",
                                  total=n)
-
-        def screened(seen, acc):
-            progress.update(task, completed=min(acc, n), description=f"screening: {seen} candidates")
-
-        def simulated(done, total):
-            progress.update(task, completed=done, total=total, description="simulating")
-
         try:
             summary = run_chunks(cfg, n, regimens, out, end_day=end_day, step_days=step_days, chunk=chunk,
-                                 float32=float32, progress=simulated, ids=ids, screen_progress=screened,
-                                 allow_large=allow_large, executor=pool)
+                                 float32=float32, progress=_reporter(progress, task), ids=ids,
+                                 allow_large=allow_large, executor=pool, engine=engine.value)
         except (ResumeError, RunTooLargeError, ExecutorError) as exc:
             raise UserError(str(exc)) from None
         write_population_run(out, cfg, regimens, summary)
@@ -564,6 +569,7 @@ def trial_run(
     protocol: Annotated[Path, typer.Argument(metavar="PROTOCOL", help="trial protocol TOML file")],
     out: Annotated[Path, typer.Option("--out", help="output folder")],
     seed: Annotated[int | None, typer.Option(min=0, help="override the protocol's seed")] = None,
+    engine: BatchEngineOption = Engine.numba,
 ) -> None:
     """Screen, randomise, simulate and analyse one virtual trial; tables, report and manifest to OUT."""
     from .trial import run_trial
@@ -573,11 +579,7 @@ def trial_run(
     with run_folder(out, begin=False) as folder:
         with _progress() as progress:
             task = progress.add_task("screening", total=proto.n_total)
-
-            def report(stage, done, total):
-                progress.update(task, description=stage, completed=done, total=total)
-
-            res = run_trial(proto, pop, seed=seed, progress=report)
+            res = run_trial(proto, pop, seed=seed, progress=_reporter(progress, task), engine=engine.value)
         folder.begin()
         analysis = write_trial(res, out, str(protocol))
     # disposition over one stated period, one per subject: the numbers add up to the enrolled, overall and per arm
@@ -636,9 +638,10 @@ def trial_power(
     executor: ExecutorOption = "serial",
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
+    engine: BatchEngineOption = Engine.numba,
 ) -> None:
-    """Power per endpoint for each n per arm from replicate virtual trials (each n per arm one task of the
-    executor; the same table whichever runs them)."""
+    """Power per endpoint for each n per arm from replicate virtual trials (blocks of replicates are tasks of
+    the executor; the same table whichever runs them)."""
     from .trial.power import power_analysis
 
     sizes = _power_sizes(n_per_arm, ctx.args)
@@ -646,23 +649,17 @@ def trial_power(
     if out is not None:
         check_out_dir(out)
     with _executor(executor, workers, scheduler) as pool, _progress() as progress:
-        task = progress.add_task("replicate trials", total=len(sizes))
-        share = [0.0] * len(sizes)   # fraction done per size (sizes may finish in any order)
-
-        def report(k, stage, done, total):
-            share[k] = done / total if total else 0.0
-            progress.update(task, completed=sum(share), description=f"n/arm {sizes[k]}: {stage} {done}/{total}")
-
+        task = progress.add_task("screening", total=None)
         try:
-            summary, tests = power_analysis(proto, pop, replicates, sizes, seed=seed, progress=report,
-                                            executor=pool)
+            summary, tests = power_analysis(proto, pop, replicates, sizes, seed=seed,
+                                            progress=_reporter(progress, task), executor=pool, engine=engine.value)
         except RuntimeError as exc:   # also ExecutorError (workers lost)
             raise UserError(str(exc)) from None
     if out is not None:
         from .io.writers import write_power
 
         write_power(summary, tests, proto, out, seed=proto.seed if seed is None else seed, replicates=replicates,
-                    n_per_arm=sizes)
+                    n_per_arm=sizes, engine=engine.value)
     if as_json:  # a power no replicate could estimate is null, with its reason in "note"
         records = summary.astype(object).where(summary.notna(), None).to_dict(orient="records")
         print(json.dumps(records, indent=2, default=float))
@@ -698,6 +695,7 @@ def validate(
     executor: ExecutorOption = "serial",
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
+    engine: BatchEngineOption = Engine.numba,
 ) -> None:
     """Run every published finding against the model: published vs simulated, interval, tolerance, PASS/FAIL.
 
@@ -714,13 +712,14 @@ def validate(
         task = progress.add_task("validation", total=3)
         try:
             rows = run_validation(examples, replicates=replicates, cohort_n=cohort_n, seed=seed,
-                                  progress=lambda done, total: progress.update(task, completed=done), executor=pool)
+                                  progress=_reporter(progress, task), executor=pool, engine=engine.value)
         except (FileNotFoundError, ExecutorError) as exc:
             raise UserError(str(exc)) from None
     if out is not None:
         from .io.writers import write_validation
 
-        write_validation(rows, out, replicates=replicates, cohort_n=cohort_n, seed=seed, examples=str(examples))
+        write_validation(rows, out, replicates=replicates, cohort_n=cohort_n, seed=seed, examples=str(examples),
+                         engine=engine.value)
     if as_json:
         print(json.dumps([r.as_dict() for r in rows], indent=2))
         if strict and not all(r.passed for r in rows):
@@ -789,12 +788,17 @@ def calibrate(
     force: Annotated[bool, typer.Option("--force", help="replace a stored fit that is better or more thorough")
                      ] = False,
     seed: Annotated[int | None, typer.Option(min=0, help="override the protocol's seed (target msc)")] = None,
+    executor: ExecutorOption = "serial",
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    engine: BatchEngineOption = Engine.numba,
 ) -> None:
     """Fit the MSC effect parameters to the reference trial (--target msc), or the death hazard to clinical-stage
     mortality (--target hazard)."""
     if target is CalibrationTarget.hazard:
-        _calibrate_hazard(cohort or _examples_dir() / "populations" / "cirrhosis_natural_history.toml", cohort_n,
-                          write, force)
+        with _executor(executor, workers, scheduler) as pool:
+            _calibrate_hazard(cohort or _examples_dir() / "populations" / "cirrhosis_natural_history.toml", cohort_n,
+                              write, force, engine=engine.value, executor=pool)
         return
     from .calibrate.fit import CalibrationWriteError, write_calibration
     from .calibrate.fit import calibrate as run_calibration
@@ -806,11 +810,10 @@ def calibrate(
         check_out_dir(write.parent if str(write.parent) else Path("."))
         if write.is_dir():
             raise UserError(f"--write {write}: is a folder; expected the path of a calibration TOML file")
-    with _progress() as progress:
+    with _executor(executor, workers, scheduler) as pool, _progress() as progress:
         task = progress.add_task("calibrating", total=maxiter)
         res = run_calibration(proto_path, replicates=replicates, maxiter=maxiter, seed=seed,
-                              progress=lambda k, total, loss: progress.update(
-                                  task, completed=min(k, total), description=f"loss {loss:.4g}"))
+                              progress=_reporter(progress, task), engine=engine.value, executor=pool)
     out_console.print(_fitted_table(f"Calibration: loss {res.loss_start:.4g} -> {res.loss_fitted:.4g} "
                                     f"({res.evaluations} evaluations, {res.seconds:.0f} s)", res.start, res.fitted))
     for k in res.margins_fitted:
@@ -841,7 +844,8 @@ def _fitted_table(title: str, start: dict[str, float], fitted: dict[str, float])
     return table
 
 
-def _calibrate_hazard(cohort: Path, n: int, write: Path | None, force: bool) -> None:
+def _calibrate_hazard(cohort: Path, n: int, write: Path | None, force: bool, *, engine: str = "numba",
+                      executor=None) -> None:
     from .calibrate.fit import CalibrationWriteError, store_fitted
     from .calibrate.hazard import HAZARD_TARGET, STAGE_MORTALITY, fit_death_hazard
 
@@ -850,7 +854,7 @@ def _calibrate_hazard(cohort: Path, n: int, write: Path | None, force: bool) -> 
     with _progress() as progress:
         progress.add_task(f"simulating {n} untreated patients and fitting the death hazard", total=None)
         try:
-            res = fit_death_hazard(cohort, n)
+            res = fit_death_hazard(cohort, n, engine=engine, executor=executor)
         except ValueError as exc:
             raise UserError(str(exc)) from None
     out_console.print(_fitted_table(f"Death hazard fitted to D'Amico 2006 stage mortality ({n} patients, "
@@ -912,9 +916,8 @@ def tissue_run(
         check_tissue_size(cfg, allow_large)
         with _progress() as progress:
             task = progress.add_task(f"tissue {scen.name} ({cfg.size}x{cfg.nx or cfg.size} sites)", total=1000)
-            manifest = run_tissue(
-                scen, cfg, out, source=str(path), allow_large=allow_large, progress=lambda t, t0, t1: progress.update(
-                    task, completed=1000 * (t - t0) / max(t1 - t0, 1e-9), description=f"tissue day {t:,.0f}"))
+            manifest = run_tissue(scen, cfg, out, source=str(path), allow_large=allow_large,
+                                  progress=_reporter(progress, task, f"{scen.name}: "))
     except (ScenarioError, RuleError, ValueError) as exc:
         raise UserError(str(exc)) from None
     err = manifest["cpa_tracking"]

@@ -8,15 +8,14 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .engine import SolverSettings, compile_model, solve
+from .engine.solver import check_engine, reference_model, solve_patients
+from .engine.status import from_code
 from .limits import check_scenario
 from .model import build_model
 from .plan import RunPlan, plan_run
 from .results import SCORES, SimulationResult, build_dataset
 from .scenario import Scenario, load_scenario, revalidate
 from .spec.model import ModelSpec
-
-ENGINES = ("scipy", "numba")
 
 
 def simulate(scenario: Scenario | str | Path, *, engine: str = "scipy",
@@ -44,24 +43,24 @@ def simulate_many(scenarios: list[Scenario], *, engine: str = "numba",
 
     The numba engine needs every scenario to share output times and solver tolerances.
     """
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    check_engine(engine)
     spec = spec or build_model()
     scenarios = [revalidate(s) for s in scenarios]   # edits made in Python are checked as a file's would be
     for s in scenarios:   # before any grid is built: a too-fine grid must not fill the memory first
         check_scenario(s, result_width(spec), allow_large)
     t0 = time.perf_counter()
     plans = [plan_run(s, spec) for s in scenarios]
-    model = _compiled(spec)
+    model = reference_model(spec)
     setup = time.perf_counter() - t0
     t1 = time.perf_counter()
-    if engine == "scipy":
+    if engine == "scipy":   # one patient at a time, each with its scenario's method and tolerances
         sols = []
         for s, plan in zip(scenarios, plans, strict=True):
-            settings = SolverSettings(method=s.simulation.method, rtol=s.simulation.rtol, atol=s.simulation.atol)
-            sol = solve(model, model.state_vector(plan.initial), model.param_vector(plan.params), plan.t_start,
-                        plan.t_out, plan.events, settings)
-            sols.append((sol.y, sol.status, sol.message, sol.n_rhs, settings.method))
+            sim = s.simulation
+            sol = solve_patients(spec, model.state_vector(plan.initial)[None], model.param_vector(plan.params)[None],
+                                 plan.t_start, plan.t_out, [plan.events], engine="scipy", rtol=sim.rtol,
+                                 atol=sim.atol, method=sim.method)
+            sols.append((sol.y[0], from_code(sol.status[0]), sol.messages[0], sol.n_rhs[0], sim.method))
     else:
         sols = _solve_numba(spec, model, scenarios, plans)
     solve_s = (time.perf_counter() - t1) / len(scenarios)
@@ -81,26 +80,18 @@ def simulate_many(scenarios: list[Scenario], *, engine: str = "numba",
 
 
 def _solve_numba(spec, model, scenarios, plans):
-    from .engine.batched import compile_batched, solve_batch
-    from .engine.status import describe, from_code
-
     first = plans[0]
     for s, plan in zip(scenarios, plans, strict=True):
         if not np.array_equal(plan.t_out, first.t_out):
             raise ValueError("the numba engine batches scenarios with identical output times only")
         if (s.simulation.rtol, s.simulation.atol) != (scenarios[0].simulation.rtol, scenarios[0].simulation.atol):
             raise ValueError("the numba engine batches scenarios with identical tolerances only")
-    bm = compile_batched(spec)
-    y0 = np.array([model.state_vector(p.initial) for p in plans])
-    params = np.array([model.param_vector(p.params) for p in plans])
-    sol = solve_batch(bm, y0, params, np.array([p.t_start for p in plans]), first.t_out, [p.events for p in plans],
-                      rtol=scenarios[0].simulation.rtol, atol=scenarios[0].simulation.atol)
-    out = []
-    for k in range(len(plans)):
-        name = from_code(sol.status[k])
-        message = describe(name, "compiled BDF engine")
-        out.append((sol.y[k], name, message, sol.n_rhs[k], "BDF (numba)"))
-    return out
+    sol = solve_patients(spec, np.array([model.state_vector(p.initial) for p in plans]),
+                         np.array([model.param_vector(p.params) for p in plans]),
+                         np.array([p.t_start for p in plans]), first.t_out, [p.events for p in plans],
+                         engine="numba", rtol=scenarios[0].simulation.rtol, atol=scenarios[0].simulation.atol)
+    return [(sol.y[k], from_code(sol.status[k]), sol.messages[k], sol.n_rhs[k], "BDF (numba)")
+            for k in range(len(plans))]
 
 
 def _params_over_time(model, plan: RunPlan) -> np.ndarray:
@@ -114,13 +105,3 @@ def _params_over_time(model, plan: RunPlan) -> np.ndarray:
         for name, value in ev.set.items():
             p[model.param_index(name), plan.t_out > ev.time] = value
     return p
-
-
-_CACHE: dict[int, object] = {}
-
-
-def _compiled(spec: ModelSpec):
-    key = id(spec)
-    if key not in _CACHE:
-        _CACHE[key] = compile_model(spec)
-    return _CACHE[key]

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..engine.batched import compile_batched, solve_batch
 from ..engine.codegen import CompiledModel, compile_model
+from ..engine.solver import solve_patients
 from ..model import build_model
 from ..plan import plan_restart
 from ..population.config import PopulationConfig
@@ -45,23 +45,24 @@ class CohortRun:
         return clinical_stage(self.baseline["ascites_grade"].to_numpy(), self.baseline["HVPG"].to_numpy())
 
 
-def simulate_cohort(cfg: PopulationConfig, n: int, days: np.ndarray = COHORT_DAYS, chunk: int = 2000) -> CohortRun:
-    """Generate `n` patients of `cfg` (disease history burned in) and follow them untreated from day 0 to `days`,
-    with the death hazard counted from day 0."""
-    pop = generate(cfg, n, chunk=chunk)
+def simulate_cohort(cfg: PopulationConfig, n: int, days: np.ndarray = COHORT_DAYS, chunk: int = 2000, *,
+                    engine: str = "numba", executor=None) -> CohortRun:
+    """Generate `n` patients of `cfg` (disease history burned in, through `executor`) and follow them untreated
+    from day 0 to `days` on `engine`, with the death hazard counted from day 0."""
+    pop = generate(cfg, n, chunk=chunk, engine=engine, executor=executor)
     base = pop.accepted.reset_index(drop=True)
     spec = build_model()
     model = compile_model(spec)
-    bm = compile_batched(spec)
     plan = plan_restart(cfg, base, spec, model, control_on=any(t.start_day <= 0 for t in cfg.therapy),
                         therapy_days=[t.start_day for t in cfg.therapy if t.start_day > 0])
-    sol = solve_batch(bm, plan.y0, plan.params, plan.t_start, np.asarray(days, float), plan.events)
+    sol = solve_patients(spec, plan.y0, plan.params, plan.t_start, np.asarray(days, float), plan.events,
+                         engine=engine)
     return CohortRun(base, model, plan.params, np.asarray(days, float), sol.y, sol.status == 0)
 
 
-def natural_history(cfg: PopulationConfig, n: int, chunk: int = 2000) -> pd.DataFrame:
+def natural_history(cfg: PopulationConfig, n: int, chunk: int = 2000, *, engine: str = "numba") -> pd.DataFrame:
     """Baseline labs/scores and expected survival at COHORT_DAYS for `n` untreated cirrhosis patients."""
-    run = simulate_cohort(cfg, n, COHORT_DAYS, chunk)
+    run = simulate_cohort(cfg, n, COHORT_DAYS, chunk, engine=engine)
     ch = run.y[:, run.model.state_names.index("CH_death"), :]
     out = run.baseline[["patient_id", "meld", "child_pugh_class", "child_pugh_points", "ascites_grade", "HVPG",
                         "Alb", "age_years"]].copy()

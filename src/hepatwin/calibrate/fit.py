@@ -29,7 +29,9 @@ from scipy import optimize
 from ..errors import InputError
 from ..io.atomic import write_text
 from ..model import build_model
+from ..progress import ProgressCallback, notify, prefixed
 from ..trial import load_protocol, run_trial
+from ..trial.runner import replicate_pool, screen_pool, trial_sizes
 from ..trial.tables import adam_adlb
 
 #: the parameters without a mechanistic source that this procedure fits
@@ -86,9 +88,15 @@ def margins(adlb: pd.DataFrame) -> dict[str, float]:
 
 
 def calibrate(protocol_path: str | Path, replicates: int = 40, maxiter: int = 60, seed: int | None = None,
-              parameters: tuple[str, ...] = FIT_PARAMETERS, progress=None) -> CalibrationResult:
-    """Fit `parameters` to the reference trial's findings (see the module docstring)."""
+              parameters: tuple[str, ...] = FIT_PARAMETERS, progress: ProgressCallback | None = None, *,
+              engine: str = "numba", executor=None) -> CalibrationResult:
+    """Fit `parameters` to the reference trial's findings (see the module docstring).
+
+    The screening pool is screened once (screening uses the model's own values, so it is the same for every
+    evaluation); each evaluation's subjects go through `executor` (`hepatwin.run`; serial by default) on
+    `engine`. `progress("calibrating (loss L)", evaluations, maxiter)` after each evaluation."""
     proto, pop = load_protocol(protocol_path)
+    seed = proto.seed if seed is None else seed
     spec = build_model()
     for name in parameters:
         if name not in spec.parameters:
@@ -99,10 +107,14 @@ def calibrate(protocol_path: str | Path, replicates: int = 40, maxiter: int = 60
     x0 = np.log(list(start.values()))
     evals = 0
     t0 = time.perf_counter()
+    n_total = sum(trial_sizes(proto))
+    pool = replicate_pool(screen_pool(proto, pop, seed=seed, replicates=replicates, engine=engine, executor=executor,
+                                      progress=prefixed(progress, "calibration pool: ")), n_total, 0, replicates)
 
     def evaluate(x):
         values = dict(zip(parameters, np.exp(np.clip(x, lo, hi)), strict=True))
-        res = run_trial(proto, pop, seed=seed, replicates=replicates, parameters=values)
+        res = run_trial(proto, pop, seed=seed, replicates=replicates, parameters=values, pool=pool, engine=engine,
+                        executor=executor)
         m = margins(adam_adlb(res))
         shortfall = np.array([max(0.0, Z_TARGET - (v if np.isfinite(v) else -10.0)) for v in m.values()])
         outside = np.sum(np.maximum(lo - x, 0) ** 2 + np.maximum(x - hi, 0) ** 2)
@@ -113,8 +125,7 @@ def calibrate(protocol_path: str | Path, replicates: int = 40, maxiter: int = 60
         nonlocal evals
         evals += 1
         loss = evaluate(x)[0]
-        if progress:
-            progress(evals, maxiter, loss)
+        notify(progress, f"calibrating (loss {loss:.4g})", min(evals, maxiter), maxiter)
         return loss
 
     loss0, m0, _ = evaluate(x0)
@@ -125,7 +136,7 @@ def calibrate(protocol_path: str | Path, replicates: int = 40, maxiter: int = 60
     loss1, m1, fitted = evaluate(x_best)
     return CalibrationResult(start, fitted, loss0, loss1, m0, m1, evals + 2, time.perf_counter() - t0,
                              {"protocol": str(protocol_path), "replicates": replicates, "maxiter": maxiter,
-                              "seed": proto.seed if seed is None else seed, "method": "Nelder-Mead (log space)",
+                              "seed": seed, "method": "Nelder-Mead (log space)",
                               "z_target": Z_TARGET, "prior_weight": PRIOR_WEIGHT})
 
 

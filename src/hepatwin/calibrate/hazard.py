@@ -75,16 +75,17 @@ def annual_mortality(run: CohortRun, values: dict[str, float], chunk: int = 250)
             for s in STAGE_MORTALITY}
 
 
-def fit_death_hazard(cohort: str | Path, n: int = 2000) -> HazardFit:
+def fit_death_hazard(cohort: str | Path, n: int = 2000, *, engine: str = "numba", executor=None) -> HazardFit:
     """Fit h_ref, hr_csph and hr_asc to D'Amico's stage mortality on the untreated cohort `cohort` (a
-    population file, e.g. examples/populations/cirrhosis_natural_history.toml) of `n` patients."""
+    population file, e.g. examples/populations/cirrhosis_natural_history.toml) of `n` patients, screened
+    through `executor` and simulated on `engine`."""
     t0 = time.perf_counter()
     cfg = load_population(cohort)
     spec = build_model()
     start = {p: spec.parameters[p].value for p in HAZARD_PARAMETERS}
     lo = np.log([spec.parameters[p].lower for p in HAZARD_PARAMETERS])
     hi = np.log([spec.parameters[p].upper for p in HAZARD_PARAMETERS])
-    run = simulate_cohort(cfg, n, YEAR_GRID)
+    run = simulate_cohort(cfg, n, YEAR_GRID, engine=engine, executor=executor)
     patients = {s: int(np.count_nonzero(run.ok & (run.stage == s))) for s in STAGE_MORTALITY}
     empty = [s for s, k in patients.items() if k == 0]
     if empty:

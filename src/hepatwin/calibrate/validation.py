@@ -16,9 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..engine.solver import check_engine
 from ..model import sources as src
 from ..model.catalog import EVENTS
 from ..population.config import load_population
+from ..progress import ProgressCallback
 from ..run import SerialExecutor
 from ..trial import load_protocol, run_trial
 from ..trial.analysis import ancova, kaplan_meier, logrank
@@ -103,10 +105,10 @@ def _mean_change(adlb: pd.DataFrame, param: str, visit: float, arm: str | None =
 
 
 def reference_trial_rows(path: Path, replicates: int, seed: int | None = None,
-                         parameters: dict[str, float] | None = None) -> list[Row]:
+                         parameters: dict[str, float] | None = None, engine: str = "numba") -> list[Row]:
     """Rows of the reference hUC-MSC trial (Qin et al. 2025, NCT05442437)."""
     proto, pop = load_protocol(path)
-    res = run_trial(proto, pop, seed=seed, replicates=replicates, parameters=parameters)
+    res = run_trial(proto, pop, seed=seed, replicates=replicates, parameters=parameters, engine=engine)
     t = build_tables(res)
     adlb, adtte, ae = t["adlb"], t["adtte"], t["ae"]
     rows: list[Row] = []
@@ -154,10 +156,10 @@ def reference_trial_rows(path: Path, replicates: int, seed: int | None = None,
 
 
 def controlled_trial_rows(path: Path, replicates: int, seed: int | None = None,
-                          parameters: dict[str, float] | None = None) -> list[Row]:
+                          parameters: dict[str, float] | None = None, engine: str = "numba") -> list[Row]:
     """Rows of the controlled UC-MSC trial (Zhang et al. 2012) at week 48 (day 337)."""
     proto, pop = load_protocol(path)
-    res = run_trial(proto, pop, seed=seed, replicates=replicates, parameters=parameters)
+    res = run_trial(proto, pop, seed=seed, replicates=replicates, parameters=parameters, engine=engine)
     adlb = build_tables(res)["adlb"]
     rows = []
     for param, sign, what in (("Alb", +1, "albumin rose"), ("Bil", -1, "bilirubin fell"),
@@ -177,9 +179,9 @@ def _tol_rate(pub: float, rel: float, floor: float) -> float:
     return max(rel * pub, floor)
 
 
-def natural_history_rows(path: Path, n: int) -> list[Row]:
+def natural_history_rows(path: Path, n: int, engine: str = "numba") -> list[Row]:
     """Untreated cohorts: 3-month mortality by MELD band, Child-Pugh survival, mortality by clinical stage."""
-    cohort = natural_history(load_population(path), n)
+    cohort = natural_history(load_population(path), n, engine=engine)
     cohort = cohort[cohort["ok"]]
     rows: list[Row] = []
 
@@ -237,13 +239,13 @@ def _step(job: tuple) -> list[Row]:
 
 
 def validate(examples: str | Path | None = None, replicates: int = 100, cohort_n: int = 2000,
-             seed: int | None = None, parameters: dict[str, float] | None = None, progress=None,
-             executor=None) -> list[Row]:
+             seed: int | None = None, parameters: dict[str, float] | None = None,
+             progress: ProgressCallback | None = None, executor=None, engine: str = "numba") -> list[Row]:
     """Every validation row, in a fixed order; `parameters` overrides model values in the trials (what-if).
 
     The three groups (reference trial, controlled trial, natural-history cohort) are tasks of `executor`
-    (`hepatwin.run`; serial by default) and give the same rows whichever runs them; `progress(done, total)`
-    as each group finishes."""
+    (`hepatwin.run`; serial by default) and give the same rows whichever runs them; `progress("validation
+    groups", done, 3)` as each group finishes. Every patient is solved on `engine` ("numba" or "scipy")."""
     from ..example_files import examples_dir
 
     ex = Path(examples) if examples is not None else examples_dir()   # default: the inputs shipped with hepatwin
@@ -253,11 +255,12 @@ def validate(examples: str | Path | None = None, replicates: int = 100, cohort_n
         if not f.exists():
             raise FileNotFoundError(f"validation input {f} not found; pass a folder holding trials/ and "
                                     f"populations/ (--examples DIR), or leave it out for the shipped examples")
-    steps = [(reference_trial_rows, (files["reference"], replicates, seed, parameters)),
-             (controlled_trial_rows, (files["controlled"], replicates, seed, parameters)),
-             (natural_history_rows, (files["cohort"], cohort_n))]
+    check_engine(engine)
+    steps = [(reference_trial_rows, (files["reference"], replicates, seed, parameters, engine)),
+             (controlled_trial_rows, (files["controlled"], replicates, seed, parameters, engine)),
+             (natural_history_rows, (files["cohort"], cohort_n, engine))]
     groups: list = [None] * len(steps)
     with nullcontext(executor) if executor is not None else SerialExecutor() as run:
-        for i, rows in run.map_chunks(_step, steps, progress=progress):
+        for i, rows in run.map_chunks(_step, steps, progress=progress, stage="validation groups"):
             groups[i] = rows
     return [row for rows in groups for row in rows]

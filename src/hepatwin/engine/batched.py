@@ -137,6 +137,7 @@ class BatchSolution:
     n_steps: np.ndarray
     n_lu: np.ndarray
     n_jac: np.ndarray
+    messages: list[str] | None = None   # per patient, what went wrong in words (empty when ok)
 
     def status_names(self) -> list[str]:
         return [STATUS_NAMES[int(s)] for s in self.status]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
+from ..progress import ProgressCallback, notify
 from .atomic import atomic_path
 from .manifest import make_manifest, write_manifest
 
@@ -17,12 +17,12 @@ CSV_BLOCK_ROWS = 50_000
 
 
 def save_result(result, out_dir: str | Path, extra_files: dict[str, Path] | None = None,
-                progress: Callable[[str, int, int], None] | None = None) -> dict[str, Path]:
+                progress: ProgressCallback | None = None) -> dict[str, Path]:
     """Write the data of `result` into `out_dir` and return the written paths.
 
     Files are written atomically and the manifest last; `extra_files` (plots made by the
-    caller) are listed in the manifest with their checksums. `progress(file, rows done, rows)` is called
-    while the tables are written.
+    caller) are listed in the manifest with their checksums. `progress("writing results.csv", rows done,
+    rows)` is called while the tables are written.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -59,14 +59,13 @@ def save_result(result, out_dir: str | Path, extra_files: dict[str, Path] | None
     return written
 
 
-def write_csv(frame: pd.DataFrame, path: Path, progress: Callable[[str, int, int], None] | None = None) -> Path:
+def write_csv(frame: pd.DataFrame, path: Path, progress: ProgressCallback | None = None) -> Path:
     """Write `frame` as CSV atomically, in blocks of rows, reporting progress after each block."""
     n = len(frame)
     with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as fh:
         for start in range(0, max(n, 1), CSV_BLOCK_ROWS):
             frame.iloc[start:start + CSV_BLOCK_ROWS].to_csv(fh, index=False, header=start == 0)
-            if progress:
-                progress(path.name, min(start + CSV_BLOCK_ROWS, n), n)
+            notify(progress, f"writing {path.name}", min(start + CSV_BLOCK_ROWS, n), n)
     return path
 
 

@@ -259,9 +259,9 @@ def export_scenario(scenario, spec: ModelSpec | None = None, start: str = "burn-
     events from day 0 on stay events.
     """
     from ..engine import SolverSettings, solve
+    from ..engine.solver import reference_model
     from ..model import build_model
     from ..plan import plan_run
-    from ..simulate import _compiled
 
     if start not in START:
         raise ValueError(f"start={start!r}: expected one of {', '.join(START)}")
@@ -276,7 +276,7 @@ def export_scenario(scenario, spec: ModelSpec | None = None, start: str = "burn-
         return export_sbml(spec, plan.params, plan.initial, plan.events, plan.t_start, model_id=model_id, notes=notes)
     sim = scenario.simulation
     settings = SolverSettings(method=sim.method, rtol=sim.rtol, atol=sim.atol)
-    compiled = _compiled(spec)
+    compiled = reference_model(spec)
     sol = solve(compiled, compiled.state_vector(plan.initial), compiled.param_vector(plan.params), plan.t_start,
                 [0.0], plan.events, settings)
     if sol.status != "ok":

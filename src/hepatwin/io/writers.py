@@ -65,7 +65,7 @@ def write_population_run(out: str | Path, cfg, regimens: Sequence, summary: dict
 
 
 def write_power(summary, tests, protocol, out: str | Path, *, seed: int, replicates: int,
-                n_per_arm: Sequence[int]) -> Path:
+                n_per_arm: Sequence[int], engine: str = "numba") -> Path:
     """A power calculation: power.csv, replicate_tests.csv, power.png and the manifest."""
     from ..trial.power import plot_power
 
@@ -77,7 +77,7 @@ def write_power(summary, tests, protocol, out: str | Path, *, seed: int, replica
         plot_power(summary, out / "power.png")
         write_manifest(out, make_manifest("trial_power", protocol=protocol.model_dump(mode="json"),
                                           protocol_sha256=protocol.digest(), seed=seed, replicates=replicates,
-                                          n_per_arm=list(n_per_arm)))
+                                          n_per_arm=list(n_per_arm), engine=engine))
     return out / "power.csv"
 
 

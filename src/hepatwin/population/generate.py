@@ -16,10 +16,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..engine.batched import STATUS_NAMES, compile_batched, solve_batch
+from ..engine.batched import STATUS_NAMES
 from ..engine.codegen import compile_model
+from ..engine.solver import check_engine, solve_patients
 from ..errors import InputError
 from ..model import build_model
+from ..progress import ProgressCallback, notify
 from ..results import SCORES
 from .config import PopulationConfig
 
@@ -88,8 +90,10 @@ def sample(cfg: PopulationConfig, ids: np.ndarray) -> pd.DataFrame:
     return df
 
 
-def simulate_baseline(cfg: PopulationConfig, cand: pd.DataFrame, rtol: float = 1e-6) -> pd.DataFrame:
-    """Burn each candidate's disease history in and return its day-0 states, observables and scores."""
+def simulate_baseline(cfg: PopulationConfig, cand: pd.DataFrame, rtol: float = 1e-6, *,
+                      engine: str = "numba") -> pd.DataFrame:
+    """Burn each candidate's disease history in (on `engine`, see `hepatwin.engine.solver`) and return its
+    day-0 states, observables and scores."""
     import xarray as xr
 
     from ..plan import plan_history
@@ -97,10 +101,10 @@ def simulate_baseline(cfg: PopulationConfig, cand: pd.DataFrame, rtol: float = 1
 
     spec = build_model()
     model = compile_model(spec)
-    bm = compile_batched(spec)
     plan = plan_history(cfg, cand, spec, model)
     P = plan.params
-    sol = solve_batch(bm, plan.y0, P, plan.t_start, np.array([0.0]), plan.events, rtol=rtol, atol=1e-9)
+    sol = solve_patients(spec, plan.y0, P, plan.t_start, np.array([0.0]), plan.events, engine=engine, rtol=rtol,
+                         atol=1e-9)
     y = sol.y[:, :, 0].T  # states x patients
     ok = sol.status == 0
     derived = model.derived(np.where(ok, y, 0.0), P.T)
@@ -118,36 +122,57 @@ def simulate_baseline(cfg: PopulationConfig, cand: pd.DataFrame, rtol: float = 1
     return out
 
 
-def generate(cfg: PopulationConfig, n: int, chunk: int = 2000, progress=None) -> PopulationResult:
-    """Sample candidates in id order until `n` pass every criterion, then select to targets."""
+def screen_block(job: tuple) -> pd.DataFrame:
+    """Candidates `ids` of `cfg` sampled, burnt in on `engine` and checked against every criterion, with
+    `accepted` and `rejected_by` (the first failed check): one task, `job` = (cfg, ids, engine)."""
+    cfg, ids, engine = job
+    cand = sample(cfg, ids)
+    baseline = simulate_baseline(cfg, cand, engine=engine)
+    df = pd.concat([cand, baseline.set_index(cand.index)], axis=1)
+    reason = np.full(len(df), "", dtype=object)
+    passed = df["engine_status"].to_numpy() == "ok"
+    reason[~passed] = "solver: " + df["engine_status"][~passed]
+    for crit in cfg.criteria:
+        if crit.variable not in df:
+            raise ValueError(f"criterion {crit.name!r}: unknown baseline variable {crit.variable!r}")
+        vals = pd.to_numeric(df[crit.variable], errors="coerce").to_numpy(dtype=float)
+        holds = crit.holds(vals) & np.isfinite(vals)
+        newly = passed & ~holds
+        reason[newly] = crit.name
+        passed &= holds
+    df["accepted"] = passed
+    df["rejected_by"] = reason
+    return df
+
+
+def generate(cfg: PopulationConfig, n: int, chunk: int = 2000, progress: ProgressCallback | None = None, *,
+             engine: str = "numba", executor=None) -> PopulationResult:
+    """Sample candidates in id order until `n` pass every criterion, then select to targets.
+
+    The burn-ins run on `engine`, in blocks of `chunk` candidates through `executor` (`hepatwin.run`, serial by
+    default; a parallel executor screens a wave of blocks at once, and blocks beyond the n-th accepted
+    candidate are dropped, so the result is the same). `progress("screening (K candidates)", accepted, n)`
+    after each wave."""
+    from ..run import SerialExecutor
+
+    check_engine(engine)
     t0 = time.perf_counter()
+    ex = executor if executor is not None else SerialExecutor()
+    wave = 1 if ex.kind == "serial" else ex.workers * ex.in_flight
     frames = []
     n_acc = 0
     next_id = 0
     limit = n * cfg.max_candidates_per_patient
     while n_acc < n and next_id < limit:
-        ids = np.arange(next_id, min(next_id + chunk, limit))
-        next_id = int(ids[-1]) + 1
-        cand = sample(cfg, ids)
-        baseline = simulate_baseline(cfg, cand)
-        df = pd.concat([cand, baseline.set_index(cand.index)], axis=1)
-        reason = np.full(len(df), "", dtype=object)
-        passed = df["engine_status"].to_numpy() == "ok"
-        reason[~passed] = "solver: " + df["engine_status"][~passed]
-        for crit in cfg.criteria:
-            if crit.variable not in df:
-                raise ValueError(f"criterion {crit.name!r}: unknown baseline variable {crit.variable!r}")
-            vals = pd.to_numeric(df[crit.variable], errors="coerce").to_numpy(dtype=float)
-            holds = crit.holds(vals) & np.isfinite(vals)
-            newly = passed & ~holds
-            reason[newly] = crit.name
-            passed &= holds
-        df["accepted"] = passed
-        df["rejected_by"] = reason
-        frames.append(df)
-        n_acc += int(passed.sum())
-        if progress is not None:
-            progress(next_id, n_acc)
+        jobs = []
+        while len(jobs) < wave and next_id < limit:
+            ids = np.arange(next_id, min(next_id + chunk, limit))
+            next_id = int(ids[-1]) + 1
+            jobs.append((cfg, ids, engine))
+        for df in ex.map(screen_block, jobs):
+            frames.append(df)
+            n_acc += int(df["accepted"].sum())
+        notify(progress, f"screening ({next_id:,} candidates)", min(n_acc, n), n)
     cand = pd.concat(frames, ignore_index=True)
     if n_acc == 0:
         raise ScreeningError(f"no candidate met the acceptance criteria: {len(cand)} candidates screened (the limit, "

@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
-from ..engine.batched import STATUS_NAMES, compile_batched, solve_batch
+from ..engine.batched import STATUS_NAMES
 from ..engine.codegen import compile_model
+from ..engine.solver import check_engine, solve_patients
 from ..errors import InputError
 from ..io.atomic import atomic_path, write_text
 from ..io.manifest import invalidate
@@ -34,6 +35,7 @@ from ..io.run_folder import clear_previous_run, run_folder
 from ..limits import MAX_CHUNK_VALUES, check_disk, check_follow_up, check_values
 from ..model import build_model
 from ..plan import plan_history
+from ..progress import ProgressCallback, notify
 from ..run import Executor, SerialExecutor
 from .config import PopulationConfig
 from .generate import generate, sample
@@ -49,7 +51,7 @@ class ResumeError(InputError):
 
 
 def run_settings(cfg: PopulationConfig, n: int, regimens: list, end_day: float, step_days: float, chunk: int,
-                 float32: bool, variables: tuple[str, ...]) -> dict:
+                 float32: bool, variables: tuple[str, ...], engine: str = "numba") -> dict:
     """Everything that decides the contents of the chunk files, as stored in `run_settings.json`."""
     spec = build_model()
     # default parameter values change with `hepatwin calibrate --write`, without a new version
@@ -57,7 +59,8 @@ def run_settings(cfg: PopulationConfig, n: int, regimens: list, end_day: float, 
     settings = {"population": cfg.model_dump(mode="json"), "seed": cfg.seed, "n": int(n), "chunk": int(chunk),
                 "end_day": float(end_day), "step_days": float(step_days),
                 "regimens": [r.model_dump(mode="json") for r in regimens], "float32": bool(float32),
-                "variables": list(variables), "hepatwin_version": __version__, "model_parameters_sha256": params}
+                "variables": list(variables), "engine": engine, "hepatwin_version": __version__,
+                "model_parameters_sha256": params}
     return json.loads(json.dumps(settings))  # the form it has after a round trip through the file
 
 
@@ -129,14 +132,15 @@ def output_grid(end_day: float, step_days: float, *, names: tuple[str, str] = ("
 SCREENED = "patients.parquet"
 
 
-def population_ids(cfg: PopulationConfig, n: int, chunk: int = 2000, progress=None) -> tuple[np.ndarray, dict]:
+def population_ids(cfg: PopulationConfig, n: int, chunk: int = 2000, progress: ProgressCallback | None = None, *,
+                   engine: str = "numba", executor: Executor | None = None) -> tuple[np.ndarray, dict]:
     """Candidate ids of the population the file defines: screened by its criteria, selected to its targets.
 
     Without criteria or targets these are 0..n-1. Returns the ids and a summary of the screening (with the
     candidates table under "candidates")."""
     if not cfg.criteria and not cfg.targets:
         return np.arange(n, dtype=np.int64), {"screened": False}
-    res = generate(cfg, n, chunk=chunk, progress=progress)
+    res = generate(cfg, n, chunk=chunk, progress=progress, engine=engine, executor=executor)
     cand = res.candidates
     ids = cand.loc[cand["selected"], "patient_id"].to_numpy(dtype=np.int64)
     return ids, {"screened": True, "n_candidates": len(cand), "n_accepted": int(cand["accepted"].sum()),
@@ -178,19 +182,23 @@ def check_run_size(n: int, t_out: np.ndarray, chunk: int, n_states: int, n_varia
 
 def run_chunks(cfg: PopulationConfig, n: int, regimens: list, out_dir: str | Path, end_day: float = 730.0,
                step_days: float = 7.0, chunk: int = 5000, float32: bool = False,
-               variables: tuple[str, ...] = DEFAULT_VARIABLES, progress=None, *, ids: np.ndarray | None = None,
-               screen_progress=None, allow_large: bool = False, executor: Executor | None = None) -> dict:
+               variables: tuple[str, ...] = DEFAULT_VARIABLES, progress: ProgressCallback | None = None, *,
+               ids: np.ndarray | None = None, allow_large: bool = False, executor: Executor | None = None,
+               engine: str = "numba") -> dict:
     """Simulate the population the file `cfg` defines, chunk by chunk, into `out_dir`; returns a summary.
 
-    `progress(done, total)` is called after each chunk. The patients are `n` candidates screened by the
-    file's criteria and selected to its targets (ids 0..n-1 when it has neither), or the given candidate
-    `ids` (e.g. of a `population generate` run); the screened table is kept as `patients.parquet`. A folder
-    already holding chunks is resumed only if it was started with the same settings (ResumeError otherwise,
-    before anything in it changes).
+    `progress(stage, done, total)` reports the screening, then "simulating" after each chunk. The patients
+    are `n` candidates screened by the file's criteria and selected to its targets (ids 0..n-1 when it has
+    neither), or the given candidate `ids` (e.g. of a `population generate` run); the screened table is kept as
+    `patients.parquet`. A folder already holding chunks is resumed only if it was started with the same
+    settings (ResumeError otherwise, before anything in it changes).
 
     The chunks run through `executor` (`hepatwin.run`: serial, local processes or Dask; serial by default) and
-    are identical whichever runs them; this process writes each as it arrives. The screening runs here.
+    are identical whichever runs them; this process writes each as it arrives. The screening runs here. Every
+    patient is solved on `engine` ("numba" or the reference "scipy", `hepatwin.engine.solver`); the engine is
+    part of the run's settings, so a run is resumed on the engine it started on.
     """
+    check_engine(engine)
     t_out = output_grid(end_day, step_days)
     spec = build_model()
     model = compile_model(spec)
@@ -202,7 +210,7 @@ def run_chunks(cfg: PopulationConfig, n: int, regimens: list, out_dir: str | Pat
     check_run_size(n if ids is None else len(ids), t_out, chunk, len(state_idx), len(variables), float32, end_day,
                    allow_large)
     out_dir = Path(out_dir)
-    settings = run_settings(cfg, n, regimens, end_day, step_days, chunk, float32, variables)
+    settings = run_settings(cfg, n, regimens, end_day, step_days, chunk, float32, variables, engine)
     if ids is not None:
         settings["patient_ids_sha256"] = hashlib.sha256(np.asarray(ids, dtype=np.int64).tobytes()).hexdigest()
     with run_folder(out_dir, resume=True):
@@ -216,20 +224,20 @@ def run_chunks(cfg: PopulationConfig, n: int, regimens: list, out_dir: str | Pat
                 screening = {"screened": True, "n_candidates": len(cand), "n_accepted": int(cand["accepted"].sum()),
                              "n_selected": int(ids.size)}
             else:
-                ids, screening = population_ids(cfg, n, progress=screen_progress)
+                ids, screening = population_ids(cfg, n, progress=progress, engine=engine, executor=executor)
                 cand = screening.pop("candidates", None)
                 if cand is not None:
                     with atomic_path(out_dir / SCREENED) as tmp:
                         cand.to_parquet(tmp, index=False)
         summary = _run_chunks(cfg, np.asarray(ids, dtype=np.int64), regimens, out_dir, t_out, variables, chunk,
-                              float32, progress, executor)
+                              float32, progress, executor, engine)
         return {"n_requested": n, **{k: v for k, v in screening.items() if k != "candidates"}, **summary}
 
 
 @dataclass(frozen=True)
 class ChunkJob:
     """Everything one chunk's table depends on: the population config, the candidate ids, the regimens,
-    the output days, variables and precision."""
+    the output days, variables, precision and engine."""
 
     cfg: PopulationConfig
     ids: np.ndarray
@@ -237,6 +245,7 @@ class ChunkJob:
     t_out: np.ndarray
     variables: tuple[str, ...]
     float32: bool
+    engine: str = "numba"
 
 
 def simulate_chunk(job: ChunkJob) -> pd.DataFrame:
@@ -244,16 +253,16 @@ def simulate_chunk(job: ChunkJob) -> pd.DataFrame:
     of its disease history (a pure function of `job`, wherever it runs)."""
     spec = build_model()
     model = compile_model(spec)
-    bm = compile_batched(spec)
     cfg, ids, regimens = job.cfg, job.ids, job.regimens
     plan = plan_history(cfg, sample(cfg, ids), spec, model, regimens)
     P = plan.params
-    sol = solve_batch(bm, plan.y0, P, plan.t_start, job.t_out, plan.events)
+    sol = solve_patients(spec, plan.y0, P, plan.t_start, job.t_out, plan.events, engine=job.engine)
     state_idx = {name: i for i, name in enumerate(model.state_names)}
     return _long_frame(model, sol, P, ids, job.t_out, job.variables, state_idx, job.float32)
 
 
-def _run_chunks(cfg, all_ids, regimens, out_dir, t_out, variables, chunk, float32, progress, executor=None):
+def _run_chunks(cfg, all_ids, regimens, out_dir, t_out, variables, chunk, float32, progress, executor=None,
+                engine="numba"):
     """Simulate the chunks not yet on disk through `executor` (serial by default); each finished chunk is
     written atomically here, as it arrives, so an interrupted run keeps every chunk that was written."""
     out = out_dir / "chunks"
@@ -269,10 +278,10 @@ def _run_chunks(cfg, all_ids, regimens, out_dir, t_out, variables, chunk, float3
             skipped += 1
             done += ids.size
             continue
-        jobs.append(ChunkJob(cfg, ids, tuple(regimens), t_out, tuple(variables), float32))
+        jobs.append(ChunkJob(cfg, ids, tuple(regimens), t_out, tuple(variables), float32, engine))
         paths.append(path)
-    if progress and done:
-        progress(done, n)
+    if done:
+        notify(progress, "simulating", done, n)
     with nullcontext(executor) if executor is not None else SerialExecutor() as ex:
         for i, frame in ex.map_chunks(simulate_chunk, jobs):
             with atomic_path(paths[i]) as tmp:
@@ -280,10 +289,9 @@ def _run_chunks(cfg, all_ids, regimens, out_dir, t_out, variables, chunk, float3
             m = jobs[i].ids.size
             failed += int(np.sum(frame["status"].to_numpy()[::t_out.size] != "ok"))
             done += m
-            if progress:
-                progress(done, n)
+            notify(progress, "simulating", done, n)
     return {"n": int(n), "chunks": -(-n // chunk), "chunks_skipped": skipped, "failed_patients": failed,
-            "output_days": t_out.tolist(), "float32": float32, "variables": list(variables),
+            "output_days": t_out.tolist(), "float32": float32, "variables": list(variables), "engine": engine,
             "seconds": time.perf_counter() - t0}
 
 

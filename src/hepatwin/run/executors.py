@@ -21,6 +21,8 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from ..progress import ProgressCallback, notify
+
 #: seconds to wait for a Dask scheduler (and for it to have a worker) before giving up
 CONNECT_TIMEOUT = 5.0
 KINDS = ("serial", "processes", "dask")
@@ -87,14 +89,13 @@ class Executor:
         self.workers = int(workers)
         self.threads = threads
 
-    def map_chunks(self, fn: Callable, chunks: Sequence, progress: Callable[[int, int], None] | None = None
-                   ) -> Iterator[tuple[int, Any]]:
-        """Yield (index, fn(chunks[index])) as each chunk finishes (any order); `progress(done, total)` after
-        each. At most a few chunks per worker are in flight, so results never pile up in memory."""
+    def map_chunks(self, fn: Callable, chunks: Sequence, progress: ProgressCallback | None = None,
+                   stage: str = "tasks") -> Iterator[tuple[int, Any]]:
+        """Yield (index, fn(chunks[index])) as each chunk finishes (any order); `progress(stage, done, total)`
+        after each. At most a few chunks per worker are in flight, so results never pile up in memory."""
         total = len(chunks)
         for done, (i, result) in enumerate(self._run(fn, list(chunks)), start=1):
-            if progress:
-                progress(done, total)
+            notify(progress, stage, done, total)
             yield i, result
 
     def map(self, fn: Callable, chunks: Sequence) -> list:

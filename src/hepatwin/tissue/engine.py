@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import ndimage
 
+from ..progress import ProgressCallback, notify
 from . import kernels as kn
 from .coupling import Drivers
 from .diffusion import choose_dt
@@ -268,8 +268,9 @@ class Tissue:
     # ------------------------------------------------------------------ running
     def run(self, t_end: float | None = None, *, dt: float | None = 0.25, dt_history: float | None = 2.0,
             snapshot_days: list[float] | tuple = (), record_every_days: float = 7.0, strict: bool = False,
-            progress: Callable[[float], None] | None = None, measure: bool = True) -> TissueResult:
-        """Advance to `t_end` (default: end of the drivers), recording measures and snapshots."""
+            progress: ProgressCallback | None = None, measure: bool = True) -> TissueResult:
+        """Advance to `t_end` (default: end of the drivers), recording measures and snapshots;
+        `progress("tissue day D", days done, days)` after each step."""
         from .measures import measure_all, quick_measures
 
         t_end = self.drivers.t_end if t_end is None else float(t_end)
@@ -281,7 +282,7 @@ class Tissue:
         snaps_left = sorted(float(s) for s in snapshot_days)
         records: list[dict] = []
         snapshots: list[Snapshot] = []
-        next_rec = self.state.t
+        next_rec = t_first = self.state.t
         t_wall = time.perf_counter()
         n_steps = 0
         while True:
@@ -302,8 +303,7 @@ class Tissue:
                 h = min(h, max(snaps_left[0] - st.t, 1e-6))
             self.step(h)
             n_steps += 1
-            if progress is not None:
-                progress(st.t)
+            notify(progress, f"tissue day {self.state.t:,.0f}", self.state.t - t_first, t_end - t_first)
         seconds = time.perf_counter() - t_wall
         final = measure_all(self.geom, self.state, self.p) if measure else {}
         return TissueResult(self, records, snapshots, final, {"run_s": seconds, "steps": n_steps,

@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import InputFileError
+from ..progress import ProgressCallback
 from ..scenario import Scenario, format_validation_error, load_scenario, parse_scenario, read_toml
 from .params import PARAMS
 
@@ -118,11 +119,12 @@ def check_tissue_size(cfg: TissueConfig, allow_large: bool = False) -> None:
 
 
 def run_tissue(scenario: Scenario, cfg: TissueConfig, out: str | Path, *,
-               progress: Callable[[float, float, float], None] | None = None, source: str = "",
+               progress: ProgressCallback | None = None, source: str = "",
                allow_large: bool = False) -> dict:
     """Run the tissue model driven by the patient scenario; write PNGs, a GIF, time series and manifest.
 
-    OUT is held for the run (one writer) and holds this run's files only. Snapshots beyond the memory limit
+    `progress("tissue day D", days done, days)` as the field advances. OUT is held for the run (one writer)
+    and holds this run's files only. Snapshots beyond the memory limit
     of `hepatwin.limits` raise RunTooLargeError before the run, unless `allow_large`."""
     from ..io.run_folder import run_folder
 
@@ -133,7 +135,7 @@ def run_tissue(scenario: Scenario, cfg: TissueConfig, out: str | Path, *,
 
 
 def _run_tissue(scenario: Scenario, cfg: TissueConfig, out: Path, begin: Callable[[], Path],
-                progress: Callable[[float, float, float], None] | None, source: str) -> dict:
+                progress: ProgressCallback | None, source: str) -> dict:
     from ..io.atomic import write_text
     from ..io.manifest import make_manifest, write_manifest
     from .coupling import drivers_from_scenario
@@ -160,7 +162,7 @@ def _run_tissue(scenario: Scenario, cfg: TissueConfig, out: Path, begin: Callabl
     all_days = sorted(set([round(d, 6) for d in snaps] + [round(d, 6) for d in frame_days]))
     res = tissue.run(dt=cfg.dt_days, dt_history=cfg.history_dt_days, snapshot_days=all_days,
                      record_every_days=7.0 if t_start >= 0 else 30.0,
-                     progress=(lambda t: progress(t, t_start, t_end)) if progress else None)
+                     progress=progress)
     timings["tissue_s"] = res.timings["run_s"]
     t2 = time.perf_counter()
     p = tissue.p

@@ -71,6 +71,7 @@ def write_trial(res: TrialResult, out_dir: str | Path, protocol_file: str = "") 
         protocol_file=protocol_file, population=res.population.model_dump(mode="json"), seed=res.seed,
         replicates=res.replicates, consort=res.consort.to_dict(orient="records"),
         consort_by_arm=res.disposition.to_dict(orient="records"), timings_s=res.timings,
-        engine={"solver": "hepatwin numba BDF", "rtol": 1e-6, "atol": 1e-9},
+        engine={"name": res.engine, "rtol": 1e-6, "atol": 1e-9,
+                "solver": "hepatwin numba BDF" if res.engine == "numba" else "SciPy LSODA (reference)"},
         files=sorted(str(p.relative_to(out)) for p in files)))
     return analysis

@@ -1,22 +1,25 @@
 """Power by simulation: K replicate trials per sample size, the fraction that reach significance.
 
-All replicates of one sample size go through the engine as one batch (parallel over patients), and the
-sample sizes are tasks of an executor (`hepatwin.run`: serial, local processes or Dask); replicate r is
-reproducible from the seed alone (see `hepatwin.trial.runner`).
+Each sample size's screening pool is screened once (its burn-ins in blocks of candidates), then blocks of
+replicate trials are tasks of an executor (`hepatwin.run`: serial, local processes or Dask); replicate r is
+reproducible from the seed alone, however the replicates are split (see `hepatwin.trial.runner`).
 """
 
 from __future__ import annotations
 
 import time
 from contextlib import nullcontext
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..engine.solver import check_engine
+from ..progress import ProgressCallback, prefixed
 from ..run import SerialExecutor
 from .analysis import ancova, logrank, reference_arm
-from .runner import run_trial
+from .runner import replicate_pool, run_trial, screen_pool, trial_sizes
 from .tables import TTE_PARAMS, build_tables
 
 
@@ -71,50 +74,71 @@ def _summary_note(g: pd.DataFrame) -> str:
     return f"{len(missing)} of {len(g)} replicates not estimable, counted as not significant; most often {why}"
 
 
-def size_tests(job: tuple) -> pd.DataFrame:
-    """`replicate_tests` of the replicate trials of one sample size, with its n_per_arm and wall time: one task.
+#: subjects one replicate-trial task simulates, at most (a task holds at least one replicate)
+TASK_SUBJECTS = 2000
 
-    `job` is (protocol, population, replicates, n_per_arm, seed, progress); a pure function of all but the
-    last, so it gives the same table in any process."""
-    protocol, population, replicates, n, seed, progress = job
+
+@dataclass(frozen=True)
+class ReplicateTask:
+    """Replicates `first`..`first + count - 1` of the trials with `n_per_arm` subjects per arm, with the
+    screened candidates they enrol from: one task, the same whichever process runs it."""
+
+    protocol: object
+    population: object
+    n_per_arm: int
+    first: int
+    count: int
+    seed: int | None
+    engine: str
+    pool: pd.DataFrame
+
+
+def replicate_block_tests(task: ReplicateTask) -> pd.DataFrame:
+    """`replicate_tests` of one task's replicate trials, with n_per_arm and the task's wall time."""
     t0 = time.perf_counter()
-    res = run_trial(protocol, population, seed=seed, replicates=replicates, n_per_arm=n, progress=progress)
-    tests = replicate_tests(build_tables(res), protocol)
-    tests.insert(0, "n_per_arm", n)
+    res = run_trial(task.protocol, task.population, seed=task.seed, replicates=task.count, n_per_arm=task.n_per_arm,
+                    first_replicate=task.first, pool=task.pool, engine=task.engine)
+    tests = replicate_tests(build_tables(res), task.protocol)
+    tests.insert(0, "n_per_arm", task.n_per_arm)
     tests["seconds"] = time.perf_counter() - t0
     return tests
 
 
 def power_analysis(protocol, population, replicates: int, n_per_arm: list[int], *, seed: int | None = None,
-                   progress=None, executor=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   progress: ProgressCallback | None = None, executor=None,
+                   engine: str = "numba") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Power (fraction of replicates with p < alpha, a missing p counting as not significant) per endpoint,
     comparison and n per arm, with its Monte-Carlo standard error; and the per-replicate p-values.
 
     `estimable` counts the replicates that gave a p-value; when none did, power, its standard error
     and the median p are NaN (not 0) and `note` says why; when some did not, `note` says how many.
 
-    Each sample size is one task of `executor` (`hepatwin.run`; serial by default; largest first): all
-    replicates of a size come from one screening pool (`run_trial`), so they run together. The tables do
-    not depend on the executor (except the `seconds` column of the per-replicate table, a wall time).
-    `progress(k, stage, done, total)` reports size k's stages when serial, and (k, "done", 1, 1) as each
-    size finishes otherwise."""
-    serial = executor is None or executor.kind == "serial"
-    # in parallel the biggest tasks go first, so no worker waits alone for a big one at the end
-    order = list(range(len(n_per_arm))) if serial else sorted(range(len(n_per_arm)), key=lambda k: -n_per_arm[k])
-
-    def inner(k):
-        if not (serial and progress):
-            return None
-        return lambda stage, done, total: progress(k, stage, done, total)
-
-    jobs = [(protocol, population, replicates, n_per_arm[k], seed, inner(k)) for k in order]
-    per_rep: list = [None] * len(n_per_arm)
+    Work goes through `executor` (`hepatwin.run`; serial by default) in two steps: the screening pool of each
+    size (its burn-ins in blocks of candidates), then blocks of replicate trials of at most `TASK_SUBJECTS`
+    subjects. Replicate r of a size is the same trial whatever the executor, worker count or split, so the
+    tables do not depend on them (except the `seconds` column, the wall time of the replicate's task).
+    `progress(stage, done, total)` reports each size's screening, then the tasks done. Subjects are solved on
+    `engine` ("numba" or the reference "scipy")."""
+    check_engine(engine)
+    seed = protocol.seed if seed is None else seed
     with nullcontext(executor) if executor is not None else SerialExecutor() as ex:
-        for i, tests in ex.map_chunks(size_tests, jobs):
-            per_rep[order[i]] = tests
-            if progress and not serial:
-                progress(order[i], "done", 1, 1)
-    tests = pd.concat(per_rep, ignore_index=True)
+        tasks = []
+        for n in n_per_arm:
+            n_total = sum(trial_sizes(protocol, n))
+            pool = screen_pool(protocol, population, seed=seed, replicates=replicates, n_per_arm=n, engine=engine,
+                               executor=ex, progress=prefixed(progress, f"n/arm {n}: "))
+            step = max(1, TASK_SUBJECTS // n_total)
+            for first in range(0, replicates, step):
+                count = min(step, replicates - first)
+                tasks.append(ReplicateTask(protocol, population, n, first, count, seed, engine,
+                                           replicate_pool(pool, n_total, first, first + count)))
+        # the biggest tasks first, so no worker waits alone for a big one at the end
+        order = sorted(range(len(tasks)), key=lambda i: -tasks[i].count * tasks[i].n_per_arm)
+        per_task: list = [None] * len(tasks)
+        for i, tests in ex.map_chunks(replicate_block_tests, [tasks[i] for i in order], progress=progress,
+                                      stage="replicate trials (tasks)"):
+            per_task[order[i]] = tests
+    tests = pd.concat(per_task, ignore_index=True)
     sig = (tests["p"] < tests["alpha"]).astype(float)
     keys = ["endpoint", "comparison", "n_per_arm"]
     grouped = tests.assign(significant=sig).groupby(keys, sort=False)

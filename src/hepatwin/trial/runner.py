@@ -26,14 +26,16 @@ import pandas as pd
 
 from ..clinical import albi, child_pugh_points, meld, meld_3, meld_na
 from ..clinical.units import ALBUMIN_G_L_PER_G_DL, BILIRUBIN_UMOL_L_PER_MG_DL, CREATININE_UMOL_L_PER_MG_DL
-from ..engine.batched import STATUS_NAMES, compile_batched, solve_batch
+from ..engine.batched import STATUS_NAMES
 from ..engine.codegen import compile_model
+from ..engine.solver import check_engine, solve_patients
 from ..limits import RunTooLargeError
 from ..model import build_model
 from ..model.catalog import EVENTS
 from ..plan import plan_restart
 from ..population.config import PopulationConfig
 from ..population.generate import ScreeningError, generate
+from ..progress import ProgressCallback, notify
 from ..streams import seed_sequence, stream
 from .protocol import LAB_VARIABLES, MIN_PER_ARM, SCORE_VARIABLES, Protocol
 
@@ -102,6 +104,7 @@ class TrialResult:
     consort: pd.DataFrame
     screening: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
+    engine: str = "numba"     # the engine the subjects were solved on
 
     @property
     def replicates(self) -> int:
@@ -118,7 +121,7 @@ class TrialResult:
             return (df[df["replicate"] == r].reset_index(drop=True))
         return TrialResult(self.protocol, self.population, self.seed, pick(self.subjects), pick(self.labs),
                            pick(self.adverse_events), pick(self.exposure), pick(self.consort),
-                           pick(self.screening), self.timings)
+                           pick(self.screening), self.timings, self.engine)
 
 
 def pool_seed(seed: int, n_total: int) -> int:
@@ -126,52 +129,107 @@ def pool_seed(seed: int, n_total: int) -> int:
     return int(seed_sequence(seed, n_total, name="screening").generate_state(1)[0])
 
 
-def run_trial(protocol: Protocol, population: PopulationConfig, *, seed: int | None = None, replicates: int = 1,
-              n_per_arm: int | None = None, chunk: int = 1000, parameters: dict[str, float] | None = None,
-              progress=None) -> TrialResult:
-    """Screen, randomise, simulate and observe `replicates` independent trials of the protocol.
-
-    `n_per_arm` overrides every arm's size (power analysis); `parameters` overrides model parameter
-    values for every subject from day 0 (screening uses the model's own values).
-    `progress(stage, done, total)` is called as work proceeds.
-    """
-    seed = protocol.seed if seed is None else seed
-    known = build_model().parameters
-    for name in parameters or {}:
-        if name not in known:
-            raise ValueError(f"unknown parameter {name!r} in parameter overrides")
+def trial_sizes(protocol: Protocol, n_per_arm: int | None = None) -> list[int]:
+    """Subjects per arm (every arm `n_per_arm` if given, else the protocol's sizes)."""
     if n_per_arm is not None and n_per_arm < MIN_PER_ARM:
         raise ValueError(f"n_per_arm = {n_per_arm}: an arm needs at least {MIN_PER_ARM} subjects for its statistics")
-    sizes = [a.n if n_per_arm is None else n_per_arm for a in protocol.arm]
-    n_total = sum(sizes)
+    return [a.n if n_per_arm is None else n_per_arm for a in protocol.arm]
+
+
+def pool_config(protocol: Protocol, population: PopulationConfig, seed: int, n_total: int) -> PopulationConfig:
+    """The population screened for trials of `n_total` subjects: the population's and the protocol's criteria,
+    no targets, the pool's own seed."""
+    return population.model_copy(update={
+        "seed": pool_seed(seed, n_total), "targets": {},
+        "criteria": [*population.criteria, *protocol.inclusion],
+    })
+
+
+def screen_pool(protocol: Protocol, population: PopulationConfig, *, seed: int | None = None, replicates: int = 1,
+                n_per_arm: int | None = None, progress: ProgressCallback | None = None, engine: str = "numba",
+                executor=None) -> pd.DataFrame:
+    """The screened candidates (in id order) from which replicates 0..`replicates`-1 enrol, one after another.
+
+    A pool screened for more replicates starts with the pool of fewer, so replicate r's subjects do not depend
+    on how many replicates are run or how they are split into tasks. The burn-ins go through `executor` (serial
+    by default)."""
+    seed = protocol.seed if seed is None else seed
+    n_total = sum(trial_sizes(protocol, n_per_arm))
+    _check_size(n_total, replicates)
+    cfg = pool_config(protocol, population, seed, n_total)
+    pool = generate(cfg, n_total * replicates, chunk=min(2000, max(200, 2 * n_total)), progress=progress,
+                    engine=engine, executor=executor)
+    if int(pool.candidates["accepted"].sum()) < n_total * replicates:
+        raise ScreeningError(f"screening found only {int(pool.candidates['accepted'].sum())} eligible patients "
+                             f"among {len(pool.candidates)} candidates; {n_total * replicates} needed "
+                             f"(raise max_candidates_per_patient or relax the criteria)")
+    return pool.candidates
+
+
+def replicate_pool(pool: pd.DataFrame, n_total: int, first: int, last: int) -> pd.DataFrame:
+    """The candidates of `pool` screened for replicates `first`..`last`-1: from the one after replicate
+    `first`-1's last enrolled subject to replicate `last`-1's last."""
+    acc_pos = np.flatnonzero(pool["accepted"].to_numpy())
+    start = 0 if first == 0 else acc_pos[first * n_total - 1] + 1
+    return pool.iloc[start:acc_pos[last * n_total - 1] + 1]
+
+
+def _check_size(n_total: int, replicates: int) -> None:
     if n_total * replicates > MAX_SUBJECTS:
         raise RunTooLargeError(f"{n_total * replicates:,} subjects ({n_total:,} x {replicates} replicates) exceed "
                                f"what one trial run holds in memory ({MAX_SUBJECTS:,}); use fewer subjects or "
                                "replicates, or `hepatwin population simulate` (chunked to disk) for population-scale "
                                "runs")
+
+
+def run_trial(protocol: Protocol, population: PopulationConfig, *, seed: int | None = None, replicates: int = 1,
+              n_per_arm: int | None = None, chunk: int = 1000, parameters: dict[str, float] | None = None,
+              progress: ProgressCallback | None = None, engine: str = "numba", first_replicate: int = 0,
+              pool: pd.DataFrame | None = None, executor=None) -> TrialResult:
+    """Screen, randomise, simulate and observe `replicates` independent trials of the protocol.
+
+    `n_per_arm` overrides every arm's size (power analysis); `parameters` overrides model parameter
+    values for every subject from day 0 (screening uses the model's own values).
+    `progress(stage, done, total)` is called as work proceeds. Every subject is solved on `engine` ("numba",
+    or the reference "scipy"; `hepatwin.engine.solver`).
+
+    Replicates are numbered from `first_replicate`, and replicate r is the same trial however the replicates
+    are split between calls: a power analysis runs blocks of replicates as separate tasks. `pool` holds the
+    screened candidates of these replicates (`replicate_pool` of a `screen_pool`); screened here when not given.
+    The screening's burn-ins and the subjects' chunks go through `executor` (`hepatwin.run`; serial by default);
+    the result does not depend on it.
+    """
+    check_engine(engine)
+    seed = protocol.seed if seed is None else seed
+    known = build_model().parameters
+    for name in parameters or {}:
+        if name not in known:
+            raise ValueError(f"unknown parameter {name!r} in parameter overrides")
+    sizes = trial_sizes(protocol, n_per_arm)
+    n_total = sum(sizes)
+    _check_size(n_total, replicates)
+    last_replicate = first_replicate + replicates
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-
-    cfg = population.model_copy(update={
-        "seed": pool_seed(seed, n_total), "targets": {},
-        "criteria": [*population.criteria, *protocol.inclusion],
-    })
-    pool = generate(cfg, n_total * replicates, chunk=min(2000, max(200, 2 * n_total)),
-                    progress=(lambda s, a: progress("screening", min(a, n_total * replicates), n_total * replicates))
-                    if progress else None)
-    if int(pool.candidates["accepted"].sum()) < n_total * replicates:
-        raise ScreeningError(f"screening found only {int(pool.candidates['accepted'].sum())} eligible patients "
-                             f"among {len(pool.candidates)} candidates; {n_total * replicates} needed "
-                             f"(raise max_candidates_per_patient or relax the criteria)")
+    cfg = pool_config(protocol, population, seed, n_total)
+    if pool is None:
+        pool = replicate_pool(screen_pool(protocol, population, seed=seed, replicates=last_replicate,
+                                          n_per_arm=n_per_arm, progress=progress, engine=engine,
+                                          executor=executor),
+                              n_total, first_replicate, last_replicate)
+    elif int(pool["accepted"].sum()) != n_total * replicates:
+        raise ValueError(f"the screening pool holds {int(pool['accepted'].sum())} eligible patients; "
+                         f"{replicates} replicates of {n_total} need {n_total * replicates}")
     timings["screening_s"] = time.perf_counter() - t0
 
-    cand = pool.candidates
+    cand = pool
     acc_pos = np.flatnonzero(cand["accepted"].to_numpy())
     consort_rows, screening_rows, enrolled = [], [], []
     rules = {c.name: c.describe() for c in cfg.criteria}
-    for r in range(replicates):
-        first = 0 if r == 0 else acc_pos[r * n_total - 1] + 1
-        last = acc_pos[(r + 1) * n_total - 1]
+    for r in range(first_replicate, last_replicate):
+        k = r - first_replicate
+        first = 0 if k == 0 else acc_pos[k * n_total - 1] + 1
+        last = acc_pos[(k + 1) * n_total - 1]
         block = cand.iloc[first:last + 1]
         rej = block.loc[~block["accepted"], "rejected_by"].value_counts()
         for reason, count in rej.items():
@@ -187,7 +245,8 @@ def run_trial(protocol: Protocol, population: PopulationConfig, *, seed: int | N
     subjects = pd.concat(enrolled, ignore_index=True)
 
     t1 = time.perf_counter()
-    outcome = _simulate(protocol, cfg, subjects, seed, n_total, chunk, parameters or {}, progress)
+    outcome = _simulate(protocol, cfg, subjects, seed, n_total, chunk, parameters or {}, progress, engine,
+                        executor)
     timings["simulation_s"] = time.perf_counter() - t1
     subjects, labs, ae, ex = outcome
     consort = pd.DataFrame(consort_rows)
@@ -201,7 +260,7 @@ def run_trial(protocol: Protocol, population: PopulationConfig, *, seed: int | N
                                       .reindex(consort["replicate"], fill_value=0).to_numpy())
     timings["total_s"] = time.perf_counter() - t0
     return TrialResult(protocol, population, seed, subjects, labs, ae, ex, consort,
-                       pd.DataFrame(screening_rows, columns=["replicate", "reason", "rule", "n"]), timings)
+                       pd.DataFrame(screening_rows, columns=["replicate", "reason", "rule", "n"]), timings, engine)
 
 
 def randomise(sizes: list[int], method: str, rng: np.random.Generator) -> np.ndarray:
@@ -226,45 +285,65 @@ def randomise(sizes: list[int], method: str, rng: np.random.Generator) -> np.nda
     return np.asarray(out, dtype=np.int64)
 
 
-def _simulate(protocol: Protocol, cfg: PopulationConfig, subjects: pd.DataFrame, seed: int, n_total: int,
-              chunk: int, overrides: dict[str, float], progress):
+@dataclass(frozen=True)
+class _SubjectChunk:
+    """A chunk of enrolled subjects to simulate and observe: one task, a pure function of its fields."""
+
+    protocol: Protocol
+    cfg: PopulationConfig
+    part: pd.DataFrame
+    seed: int
+    n_total: int
+    overrides: dict
+    engine: str
+
+
+def _simulate_subjects(job: _SubjectChunk):
+    """Simulate one chunk of subjects from day 0 and observe them as the protocol says."""
+    protocol, cfg, part = job.protocol, job.cfg, job.part
     spec = build_model()
     model = compile_model(spec)
-    bm = compile_batched(spec)
-    fu = float(protocol.follow_up_days)
-    t_out = np.arange(0.0, math.floor(fu) + 1.0)
+    t_out = np.arange(0.0, math.floor(float(protocol.follow_up_days)) + 1.0)
     state_idx = {n: i for i, n in enumerate(model.state_names)}
     derived_idx = {n: i for i, n in enumerate(model.derived_names)}
-    ctl_on = any(t.start_day <= 0 for t in cfg.therapy)
-    later = sorted(t.start_day for t in cfg.therapy if t.start_day > 0)
-    n = len(subjects)
-    draws = [_subject_draws(protocol, seed, n_total, int(r), int(j))
-             for r, j in zip(subjects["replicate"], subjects["subject_index"], strict=True)]
+    draws = [_subject_draws(protocol, job.seed, job.n_total, int(r), int(j))
+             for r, j in zip(part["replicate"], part["subject_index"], strict=True)]
+    plan = plan_restart(cfg, part, spec, model, control_on=any(t.start_day <= 0 for t in cfg.therapy),
+                        therapy_days=sorted(t.start_day for t in cfg.therapy if t.start_day > 0),
+                        overrides=job.overrides, regimens=[protocol.arm[int(a)].regimen for a in part["arm_index"]],
+                        label="start background therapy")
+    P = plan.params
+    sol = solve_patients(spec, plan.y0, P, plan.t_start, t_out, plan.events, engine=job.engine)
+    ys = np.transpose(sol.y, (1, 0, 2))
+    ok = np.all(np.isfinite(ys), axis=(0, 2))
+    derived = model.derived(np.nan_to_num(ys), P.T[:, :, None])
+    grid = {v: (ys[state_idx[v]] if v in state_idx else derived[derived_idx[v]]) for v in _GRID_VARS}
+    grid_meld = np.asarray(meld(grid["Bil_mgdl"], grid["INR"], grid["Cr_mgdl"]), dtype=float)
+    st = [STATUS_NAMES[int(x)] if ok[j] else "non_finite" for j, x in enumerate(sol.status)]
+    return _observe(protocol, part, draws, grid, grid_meld, t_out, st)
 
-    subj_rows, lab_frames, ae_rows, ex_rows = [], [], [], []
+
+def _simulate(protocol: Protocol, cfg: PopulationConfig, subjects: pd.DataFrame, seed: int, n_total: int,
+              chunk: int, overrides: dict[str, float], progress, engine: str = "numba", executor=None):
+    """Every enrolled subject, in chunks of `chunk` through `executor` (serial by default); the tables come
+    back in subject order whatever ran them."""
+    from ..run import SerialExecutor
+
+    jobs = [_SubjectChunk(protocol, cfg, subjects.iloc[start:start + chunk], seed, n_total, dict(overrides), engine)
+            for start in range(0, len(subjects), chunk)]
+    parts: list = [None] * len(jobs)
     done = 0
-    for start in range(0, n, chunk):
-        part = subjects.iloc[start:start + chunk]
-        m = len(part)
-        plan = plan_restart(cfg, part, spec, model, control_on=ctl_on, therapy_days=later, overrides=overrides,
-                            regimens=[protocol.arm[int(a)].regimen for a in part["arm_index"]],
-                            label="start background therapy")
-        P = plan.params
-        sol = solve_batch(bm, plan.y0, P, plan.t_start, t_out, plan.events)
-        ys = np.transpose(sol.y, (1, 0, 2))
-        ok = np.all(np.isfinite(ys), axis=(0, 2))
-        derived = model.derived(np.nan_to_num(ys), P.T[:, :, None])
-        grid = {v: (ys[state_idx[v]] if v in state_idx else derived[derived_idx[v]]) for v in _GRID_VARS}
-        grid_meld = np.asarray(meld(grid["Bil_mgdl"], grid["INR"], grid["Cr_mgdl"]), dtype=float)
-        st = [STATUS_NAMES[int(x)] if ok[j] else "non_finite" for j, x in enumerate(sol.status)]
-        subj, labs, aes, exs = _observe(protocol, part, draws[start:start + m], grid, grid_meld, t_out, st)
+    ex = executor if executor is not None else SerialExecutor()
+    for i, out in ex.map_chunks(_simulate_subjects, jobs):
+        parts[i] = out
+        done += len(jobs[i].part)
+        notify(progress, "simulating", done, len(subjects))
+    subj_rows, lab_frames, ae_rows, ex_rows = [], [], [], []
+    for subj, labs, aes, exs in parts:
         subj_rows += subj
         lab_frames.append(labs)
         ae_rows += aes
         ex_rows += exs
-        done += m
-        if progress:
-            progress("simulation", done, n)
     subj = pd.DataFrame(subj_rows)
     labs = pd.concat(lab_frames, ignore_index=True) if lab_frames else pd.DataFrame()
     ae = pd.DataFrame(ae_rows, columns=["replicate", "usubjid", "arm", "term", "grade", "serious", "related",
