@@ -18,6 +18,7 @@ import numpy as np
 from ..spec.model import ModelSpec
 from .bdf_template import SOLVER_SOURCE
 from .codegen import rhs_source
+from .draws import NUMBA_SOURCE as DRAW_SOURCE
 from .events import Event
 from .status import CODES
 from .structure import block_triangular, jacobian_pattern, solve_source
@@ -95,10 +96,41 @@ def _structure_source(spec: ModelSpec) -> str:
     return arr("_PERM", btf.perm) + arr("_STARTS", btf.starts) + "\n\n" + solve_source(btf)
 
 
+def _trigger_source(spec: ModelSpec) -> str:
+    """The spec's triggers as frozen arrays (watched state, threshold, seed and counter indices, state changes
+    and parameter settings per trigger) and the shared exponential draw."""
+    s_index = {n: i for i, n in enumerate(spec.state_names)}
+    p_index = {n: i for i, n in enumerate(spec.parameter_names)}
+    trigs = list(spec.triggers.values())
+    n_set = max([len(t.set) for t in trigs] + [1])
+    add = np.zeros((len(trigs), len(s_index)))
+    set_idx = -np.ones((len(trigs), n_set), dtype=np.int64)
+    set_val = np.zeros((len(trigs), n_set))
+    for q, t in enumerate(trigs):
+        for name, amount in t.add.items():
+            add[q, s_index[name]] = amount
+        for k, (name, value) in enumerate(t.set.items()):
+            set_idx[q, k], set_val[q, k] = p_index[name], value
+
+    def ints(name, values):
+        return f"{name} = np.array([{', '.join(str(int(v)) for v in values)}], dtype=np.int64)\n"
+
+    def table(name, a, dtype):
+        flat = ", ".join(repr(float(v)) if dtype == "float64" else str(int(v)) for v in a.ravel())
+        return f"{name} = np.array([{flat}], dtype=np.{dtype}).reshape({a.shape[0]}, {a.shape[1]})\n"
+
+    return (ints("_TRIG_WATCH", [s_index[t.watch] for t in trigs])
+            + ints("_TRIG_TH", [p_index[t.threshold] for t in trigs])
+            + ints("_TRIG_SEED", [p_index[t.seed] for t in trigs])
+            + ints("_TRIG_COUNT", [s_index[t.counter] for t in trigs])
+            + table("_TRIG_ADD", add, "float64") + table("_TRIG_SET_IDX", set_idx, "int64")
+            + table("_TRIG_SET_VAL", set_val, "float64") + DRAW_SOURCE + "\n")
+
+
 def compile_batched(spec: ModelSpec) -> BatchedModel:
     """Generate (once), import and return the numba engine for `spec`."""
     body = ("@njit(cache=True, error_model=\"numpy\")\n" + rhs_source(spec, in_place=True) + "\n\n"
-            + _structure_source(spec) + SOLVER_SOURCE)
+            + _structure_source(spec) + _trigger_source(spec) + SOLVER_SOURCE)
     source = _PRELUDE.format(name=spec.name) + body
     digest = hashlib.sha256(source.encode()).hexdigest()[:16]
     if digest in _LOADED:

@@ -17,6 +17,9 @@ STATUS_OK = 0
 STATUS_MAX_STEPS = 1
 STATUS_NON_FINITE = 2
 STATUS_STEP_TOO_SMALL = 3
+STATUS_FAILED = 4
+STATUS_TRIGGER = -1  # not an end: the segment stopped where a trigger fired (see _bdf_segment)
+MAX_FIRINGS_AT_ONCE = 1000
 
 MAX_ORDER = 5
 NEWTON_MAXITER = 4
@@ -135,10 +138,51 @@ def _change_D(D, order, factor, R, U, W):
             D[i, s] = W[i, s]
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def _interp(D, order, t, h_abs, te, i):
+    """State i at te in [t - h_abs, t] from the last step's interpolating polynomial."""
+    v = D[0, i]
+    prod = 1.0
+    for m in range(order):
+        prod *= (te - (t - h_abs * m)) / (h_abs * (1 + m))
+        v += D[m + 1, i] * prod
+    return v
+
+
 @njit(cache=True, error_model="numpy")
-def _bdf_segment(t0, t1, y, p, t_eval, out, col0, rtol, atol, counter, max_rhs):
+def _fire(q, y, p):
+    """Apply trigger q: its state changes and parameter settings, one more occurrence, the next threshold."""
+    for i in range(y.shape[0]):
+        y[i] += _TRIG_ADD[q, i]
+    for s in range(_TRIG_SET_IDX.shape[1]):
+        idx = _TRIG_SET_IDX[q, s]
+        if idx >= 0:
+            p[idx] = _TRIG_SET_VAL[q, s]
+    y[_TRIG_COUNT[q]] += 1.0
+    p[_TRIG_TH[q]] += _exp_draw(p[_TRIG_SEED[q]], y[_TRIG_COUNT[q]])
+
+
+@njit(cache=True, error_model="numpy")
+def _fire_due(y, p):
+    """Fire every trigger whose watched state is already at its threshold; False if that does not end."""
+    for q in range(_TRIG_WATCH.shape[0]):
+        k = 0
+        while y[_TRIG_WATCH[q]] >= p[_TRIG_TH[q]]:
+            _fire(q, y, p)
+            k += 1
+            if k > MAX_FIRINGS_AT_ONCE:
+                return False
+    return True
+
+
+@njit(cache=True, error_model="numpy")
+def _bdf_segment(t0, t1, y, p, t_eval, out, col0, rtol, atol, counter, max_rhs, trig_out):
     """Integrate y from t0 to t1 in place; write outputs at t_eval (all in (t0, t1]) into
-    out[:, col0 + k]. Returns a status code; counter[0] accumulates rhs evaluations."""
+    out[:, col0 + k]. Returns a status code; counter[0] accumulates rhs evaluations.
+
+    If a trigger's watched state reaches its threshold within a step, the crossing is located on the
+    step's interpolant (bisection to the last bit of t), outputs up to it are written (pre-event), y is set
+    to the state there, trig_out holds (time, trigger) and STATUS_TRIGGER is returned."""
     n = y.shape[0]
     f = np.empty(n)
     ytmp = np.empty(n)
@@ -335,6 +379,39 @@ def _bdf_segment(t0, t1, y, p, t_eval, out, col0, rtol, atol, counter, max_rhs):
             for i in range(n):
                 D[k, i] += D[k + 1, i]
 
+        # state events: the earliest trigger crossing in (t - h_abs, t] ends the segment there
+        k_hit = -1
+        t_hit = t
+        for q in range(_TRIG_WATCH.shape[0]):
+            w = _TRIG_WATCH[q]
+            level = p[_TRIG_TH[q]]
+            if y[w] >= level:
+                lo = t - h_abs
+                hi = t
+                for _it in range(80):
+                    mid = 0.5 * (lo + hi)
+                    if mid <= lo or mid >= hi:
+                        break
+                    if _interp(D, order, t, h_abs, mid, w) >= level:
+                        hi = mid
+                    else:
+                        lo = mid
+                if k_hit < 0 or hi < t_hit:
+                    k_hit = q
+                    t_hit = hi
+        if k_hit >= 0:
+            while k_eval < n_eval and t_eval[k_eval] <= t_hit:
+                for i in range(n):
+                    out[i, col0 + k_eval] = _interp(D, order, t, h_abs, t_eval[k_eval], i)
+                k_eval += 1
+            for i in range(n):
+                ytmp[i] = _interp(D, order, t, h_abs, t_hit, i)
+            for i in range(n):
+                y[i] = ytmp[i]
+            trig_out[0] = t_hit
+            trig_out[1] = k_hit
+            return STATUS_TRIGGER
+
         # dense output at requested times in (t_old, t]
         while k_eval < n_eval and t_eval[k_eval] <= t:
             te = t_eval[k_eval]
@@ -387,6 +464,7 @@ def solve_one(y0, p0, t_start, t_out, ev_t, ev_add, ev_set_idx, ev_set_val, rtol
     y = y0.copy()
     p = p0.copy()
     counter = np.zeros(4, dtype=np.int64)
+    trig_out = np.zeros(2)
     n_out = t_out.shape[0]
     for k in range(n_out):
         if t_out[k] == t_start:
@@ -408,6 +486,8 @@ def solve_one(y0, p0, t_start, t_out, ev_t, ev_add, ev_set_idx, ev_set_val, rtol
                 if idx >= 0:
                     p[idx] = ev_set_val[e, s]
             e += 1
+        if not _fire_due(y, p):
+            return STATUS_FAILED, counter
         t_next = t_end
         if e < n_ev and ev_t[e] < t_end:
             t_next = ev_t[e]
@@ -419,7 +499,11 @@ def solve_one(y0, p0, t_start, t_out, ev_t, ev_add, ev_set_idx, ev_set_val, rtol
         while k1 < n_out and t_out[k1] <= t_next:
             k1 += 1
         if t_next > t:
-            status = _bdf_segment(t, t_next, y, p, t_out[k0:k1], out, k0, rtol, atol, counter, max_rhs)
+            status = _bdf_segment(t, t_next, y, p, t_out[k0:k1], out, k0, rtol, atol, counter, max_rhs, trig_out)
+            if status == STATUS_TRIGGER:   # fired inside (t, t_next]: go on from the crossing
+                t = trig_out[0]
+                _fire(int(trig_out[1]), y, p)
+                continue
             if status != STATUS_OK:
                 return status, counter
             for i in range(n):

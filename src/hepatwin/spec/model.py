@@ -161,6 +161,25 @@ class DoseInput:
         return {r: {s: Expr.parse(e) for s, e in m.items()} for r, m in self.routes.items()}
 
 
+@dataclass(frozen=True)
+class Trigger:
+    """A stochastic state event: it fires when the non-decreasing state `watch` (a cumulative hazard)
+    reaches the parameter `threshold`. Then `add` is added to states, `set` parameters are set, the state
+    `counter` goes up by one and `threshold` moves on by an exponential draw (mean 1) keyed by the parameter
+    `seed` and the occurrence number (`engine.draws.exp_draw`). The times between firings are those of a
+    point process with the hazard that `watch` accumulates (simulation by inverting the cumulative hazard),
+    and a firing can change the state the later hazards depend on."""
+
+    name: str
+    watch: str
+    threshold: str
+    seed: str
+    counter: str
+    add: Mapping[str, float] = field(default_factory=dict)
+    set: Mapping[str, float] = field(default_factory=dict)
+    description: str = ""
+
+
 @dataclass
 class Module:
     """A named group of declarations. A module with a `switch` parameter can be
@@ -174,6 +193,7 @@ class Module:
     processes: list[Process] = field(default_factory=list)
     doses: list[DoseInput] = field(default_factory=list)
     switch: str | None = None
+    triggers: list[Trigger] = field(default_factory=list)
 
 
 TIME_UNIT = "day"
@@ -195,6 +215,7 @@ class ModelSpec:
         self.derived: dict[str, Derived] = {}
         self.processes: dict[str, Process] = {}
         self.doses: dict[str, DoseInput] = {}
+        self.triggers: dict[str, Trigger] = {}
         self.module_of: dict[str, str] = {}
         for mod in self.modules:
             for kind, items in (
@@ -203,6 +224,7 @@ class ModelSpec:
                 ("derived", mod.derived),
                 ("processes", mod.processes),
                 ("doses", mod.doses),
+                ("triggers", mod.triggers),
             ):
                 table = getattr(self, kind)
                 for item in items:
@@ -229,10 +251,29 @@ class ModelSpec:
                     if s not in self.states:
                         raise SpecError(f"dose {dose.name!r} route {route!r} targets unknown state {s!r}")
                     self._check_refs(f"{dose.name}.{route}", e.names, set(self.parameters))
+        for trig in self.triggers.values():
+            self._check_trigger(trig)
         for mod in self.modules:
             if mod.switch is not None and mod.switch not in self.parameters:
                 raise SpecError(f"module {mod.name!r} switch {mod.switch!r} is not a parameter")
         self.derived_order = self._topological_derived()
+
+    def _check_trigger(self, trig: Trigger) -> None:
+        for role, name, table in (("watch", trig.watch, self.states), ("counter", trig.counter, self.states),
+                                  ("threshold", trig.threshold, self.parameters), ("seed", trig.seed, self.parameters)):
+            if name not in table:
+                kind = "state" if table is self.states else "parameter"
+                raise SpecError(f"trigger {trig.name!r}: {role} {name!r} is not a {kind}")
+        for role, name, table in (("threshold", trig.threshold, self.parameters), ("seed", trig.seed, self.parameters)):
+            if table[name].constant:
+                raise SpecError(f"trigger {trig.name!r}: {role} parameter {name!r} must be declared constant=False "
+                                "(it is set per patient and changed by the trigger)")
+        for s in trig.add:
+            if s not in self.states:
+                raise SpecError(f"trigger {trig.name!r} adds to unknown state {s!r}")
+        for q in trig.set:
+            if q not in self.parameters:
+                raise SpecError(f"trigger {trig.name!r} sets unknown parameter {q!r}")
 
     @staticmethod
     def _check_refs(owner: str, names: Iterable[str], known: set[str]) -> None:
