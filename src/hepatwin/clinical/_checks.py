@@ -23,3 +23,16 @@ def positive(name: str, value: ArrayLike, expected: str) -> np.ndarray:
     if np.any(bad):
         raise ValueError(f"{name} must be {expected}; got {first_bad(arr, bad)!r}")
     return arr
+
+
+def flag(name: str, value: Any) -> np.ndarray:
+    """A yes/no flag: bool, 0/1, or an array of them."""
+    arr = np.asarray(value)
+    if arr.dtype.kind == "b":
+        return arr
+    if arr.dtype.kind in "iuf":
+        bad = ~np.isin(arr, (0, 1))
+        if not np.any(bad):
+            return arr.astype(bool)
+        raise ValueError(f"{name} must be True/False (or 1/0); got {first_bad(arr, bad)!r}")
+    raise ValueError(f"{name} must be True/False (or 1/0); got {value!r}")

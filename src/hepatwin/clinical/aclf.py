@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._checks import first_bad, positive
+from ._checks import first_bad, flag, positive
 
 __all__ = [
     "aclf_grade",
@@ -111,19 +111,6 @@ def _finite(name: str, value: ArrayLike, expected: str) -> np.ndarray:
     if np.any(bad):
         raise ValueError(f"{name} must be {expected}; got {first_bad(arr, bad)!r}")
     return arr
-
-
-def _flag(name: str, value: Any) -> np.ndarray:
-    """A yes/no flag: bool, 0/1, or an array of them."""
-    arr = np.asarray(value)
-    if arr.dtype.kind == "b":
-        return arr
-    if arr.dtype.kind in "iuf":
-        bad = ~np.isin(arr, (0, 1))
-        if not np.any(bad):
-            return arr.astype(bool)
-        raise ValueError(f"{name} must be True/False (or 1/0); got {first_bad(arr, bad)!r}")
-    raise ValueError(f"{name} must be True/False (or 1/0); got {value!r}")
 
 
 def _he_grade(value: ArrayLike) -> np.ndarray:
@@ -236,7 +223,7 @@ def kidney_score(creatinine_mg_dl: ArrayLike, rrt: Any = False) -> int | np.ndar
 
     Kidney *failure* for the ACLF definition starts at creatinine 2 mg/dL (see :func:`organ_failures`), not at score 3.
     """
-    return _int_out(_kidney(_creatinine(creatinine_mg_dl), _flag("rrt", rrt)))
+    return _int_out(_kidney(_creatinine(creatinine_mg_dl), flag("rrt", rrt)))
 
 
 def brain_score(he_grade: ArrayLike) -> int | np.ndarray:
@@ -252,7 +239,7 @@ def coagulation_score(inr: ArrayLike) -> int | np.ndarray:
 def circulation_score(map_mmhg: ArrayLike, vasopressors: Any = False) -> int | np.ndarray:
     """CLIF-C OF circulation score: MAP >= 70 mmHg -> 1, MAP < 70 -> 2, vasopressors (any MAP) -> 3 (Jalan 2014)."""
     map_a = positive("map_mmhg", map_mmhg, "a finite mean arterial pressure > 0 mmHg")
-    return _int_out(_circulation(map_a, _flag("vasopressors", vasopressors)))
+    return _int_out(_circulation(map_a, flag("vasopressors", vasopressors)))
 
 
 def respiration_score(pao2_fio2: ArrayLike | None = None, spo2_fio2: ArrayLike | None = None) -> int | np.ndarray:
@@ -281,12 +268,12 @@ def clif_c_of(
     doi:10.1016/j.jhep.2014.06.012). Give exactly one of ``pao2_fio2`` and ``spo2_fio2``."""
     parts = {
         "liver": _liver(_bilirubin(bilirubin_mg_dl)),
-        "kidney": _kidney(_creatinine(creatinine_mg_dl), _flag("rrt", rrt)),
+        "kidney": _kidney(_creatinine(creatinine_mg_dl), flag("rrt", rrt)),
         "brain": _brain(_he_grade(he_grade)),
         "coagulation": _coagulation(_inr(inr)),
         "circulation": _circulation(
             positive("map_mmhg", map_mmhg, "a finite mean arterial pressure > 0 mmHg"),
-            _flag("vasopressors", vasopressors),
+            flag("vasopressors", vasopressors),
         ),
         "respiration": _respiration(*_oxygenation(pao2_fio2, spo2_fio2)),
     }
@@ -323,8 +310,8 @@ def _failures(bilirubin_mg_dl, creatinine_mg_dl, he_grade, inr, rrt, vasopressor
     cr = _creatinine(creatinine_mg_dl)
     he = _he_grade(he_grade)
     inr_a = _inr(inr)
-    rrt_a = _flag("rrt", rrt)
-    vaso = _flag("vasopressors", vasopressors)
+    rrt_a = flag("rrt", rrt)
+    vaso = flag("vasopressors", vasopressors)
     ratio, _, failure = _oxygenation(pao2_fio2, spo2_fio2)
     parts = {
         "liver": bili >= LIVER_FAILURE_BILIRUBIN_MG_DL,
@@ -467,7 +454,7 @@ def apasl_aclf(
     if pta_percent is not None:
         pta = positive("pta_percent", pta_percent, "a finite prothrombin activity > 0 %")
         coag = coag | (pta < APASL_PTA_PERCENT)
-    clinical = _flag("ascites", ascites) | _flag("encephalopathy", encephalopathy)
+    clinical = flag("ascites", ascites) | flag("encephalopathy", encephalopathy)
     return _bool_out((bili >= APASL_BILIRUBIN_MG_DL) & coag & clinical)
 
 

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._checks import first_bad, positive
+from ._checks import first_bad, flag, positive
 from .units import (
     to_g_dl_albumin,
     to_g_l_albumin,
@@ -65,19 +65,6 @@ MELD_CAP = 40
 # ---------------------------------------------------------------------------
 # validation helpers
 # ---------------------------------------------------------------------------
-
-
-def _flag(name: str, value: Any) -> np.ndarray:
-    """A yes/no flag: bool, 0/1, or an array of them."""
-    arr = np.asarray(value)
-    if arr.dtype.kind == "b":
-        return arr
-    if arr.dtype.kind in "iuf":
-        bad = ~np.isin(arr, (0, 1))
-        if not np.any(bad):
-            return arr.astype(bool)
-        raise ValueError(f"{name} must be True/False (or 1/0); got {first_bad(arr, bad)!r}")
-    raise ValueError(f"{name} must be True/False (or 1/0); got {value!r}")
 
 
 def _round_half_up(x: np.ndarray) -> np.ndarray:
@@ -190,7 +177,7 @@ def child_pugh_points(
     bili = positive("bilirubin_mg_dl", bilirubin_mg_dl, "a finite bilirubin > 0 mg/dL")
     alb = positive("albumin_g_dl", albumin_g_dl, "a finite albumin > 0 g/dL")
     inr_a = positive("inr", inr, "a finite INR > 0")
-    chol = _flag("cholestatic", cholestatic)
+    chol = flag("cholestatic", cholestatic)
     asc = _grade_points("ascites", ascites, _ASCITES_LABELS, _ASCITES_GRADES, _ASCITES_EXPECTED)
     he = _grade_points("encephalopathy", encephalopathy, _HE_LABELS, _HE_GRADES, _HE_EXPECTED)
 
@@ -225,7 +212,7 @@ def _meld_i(bilirubin_mg_dl, inr, creatinine_mg_dl, dialysis) -> np.ndarray:
     bili = positive("bilirubin_mg_dl", bilirubin_mg_dl, "a finite bilirubin > 0 mg/dL")
     inr_a = positive("inr", inr, "a finite INR > 0")
     cr = positive("creatinine_mg_dl", creatinine_mg_dl, "a finite creatinine > 0 mg/dL")
-    dial = _flag("dialysis", dialysis)
+    dial = flag("dialysis", dialysis)
     bili = np.maximum(bili, 1.0)
     inr_a = np.maximum(inr_a, 1.0)
     cr = np.where(dial, 4.0, np.clip(cr, 1.0, 4.0))
@@ -314,8 +301,8 @@ def meld_3(
     cr = positive("creatinine_mg_dl", creatinine_mg_dl, "a finite creatinine > 0 mg/dL")
     na = _sodium(sodium)
     alb = positive("albumin_g_dl", albumin_g_dl, "a finite albumin > 0 g/dL")
-    fem = _flag("female", female)
-    dial = _flag("dialysis", dialysis)
+    fem = flag("female", female)
+    dial = flag("dialysis", dialysis)
 
     cr = np.where(dial, 3.0, np.clip(cr, 1.0, 3.0))
     alb = np.clip(alb, 1.5, 3.5)
