@@ -9,7 +9,7 @@ from hepatwin.clinical import units
 from hepatwin.model import build_model, catalog
 from hepatwin.population.config import PopulationConfig
 from hepatwin.results import SCORES as RESULT_SCORES
-from hepatwin.scenario import Patient, Regimen, Therapy
+from hepatwin.scenario import ClinicalEvent, Patient, Regimen, Therapy
 from hepatwin.tissue import geometry
 from hepatwin.trial import protocol, tables
 from hepatwin.trial.defaults import ASSAY_CV
@@ -31,6 +31,7 @@ def test_input_schemas_take_their_choices_from_the_catalog():
     assert _literal(Regimen, "cell_source") == tuple(catalog.CELL_SOURCES)
     assert _literal(Regimen, "route") == catalog.ROUTES
     assert _literal(protocol.Endpoint, "event") == tuple(catalog.EVENTS)
+    assert _literal(ClinicalEvent, "kind") == catalog.STATE_EVENTS
 
 
 def test_the_model_implements_every_entry():
@@ -43,6 +44,9 @@ def test_the_model_implements_every_entry():
     assert set(catalog.mechanisms().values()) == set(spec.switches.values())
     variables = set(spec.states) | set(spec.derived)
     assert set(catalog.LAB_VARIABLES) <= variables
+    # the events the engine fires are the spec's triggers, each counted by the state the catalog names
+    assert {n: t.counter for n, t in spec.triggers.items()} == {n: catalog.EVENTS[n].counter
+                                                                for n in catalog.STATE_EVENTS}
 
 
 def test_trial_layer_lists_agree_with_the_catalog():

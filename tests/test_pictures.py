@@ -33,8 +33,10 @@ def _fake_result(name: str, meld_shift: int = 0):
         "survival": ("time", 1 - 0.0002 * t), "Na": ("time", 135.0 + t / 170),   # 1 mmol/L drift
         "Alb": ("time", 30.0 + 0.5 * t / 170), "PTA": ("time", 60 + 0.01 * t), "INR": ("time", 1.5 + 0 * t),
         "Bil": ("time", 30 + 0.01 * t), "Cr": ("time", 80 + 0.01 * t),
+        "CH_vb": ("time", 1e-4 * t), "CH_hcc": ("time", 5e-5 * t),
     }, coords={"time": t})
-    return SimpleNamespace(dataset=ds, scenario=SimpleNamespace(name=name))
+    return SimpleNamespace(dataset=ds, scenario=SimpleNamespace(name=name), ok=True,
+                           timeline=lambda: [{"day": 1.0, "what": "UC-MSC", "kind": "planned"}])
 
 
 def _axis(fig, title: str):

@@ -31,7 +31,7 @@ def test_scenario_plans(path):
     assert plan.params[ETIOLOGIES[scen.patient.etiology][0]] == 1.0 and plan.params["age"] == scen.patient.age_years
     assert plan.t_start == -scen.patient.history.years * 365.25 and plan.params["hz_on"] == 0.0
     assert any(e.time == 0.0 and e.set.get("hz_on") == 1.0 for e in plan.events)
-    assert len([e for e in plan.events if e.add]) == sum(len(r.days) for r in scen.regimen)
+    assert len([e for e in plan.events if e.add]) == sum(len(r.days) for r in scen.regimen) + len(scen.event)
     assert [e.time for e in plan.events] == sorted(e.time for e in plan.events)
 
 
@@ -47,7 +47,12 @@ def test_cohort_plans(path):
     assert np.allclose(hist.y0, MODEL.state_vector(SPEC.healthy_state()))
     for evs in hist.events:
         assert sum(e.set.get("hz_on") == 1.0 for e in evs) == 1 and sum(bool(e.add) for e in evs) == 2
-    base = simulate_baseline(cfg, cand).assign(weight_kg=cand["weight_kg"].to_numpy(),
+    # the state events draw from each patient's own streams: distinct seeds, finite first thresholds
+    for trig in SPEC.triggers.values():
+        seeds, first = _p(hist.params, trig.seed), _p(hist.params, trig.threshold)
+        assert len(set(seeds)) == len(seeds) and np.all(np.isfinite(first)) and np.all(first > 0)
+    base = simulate_baseline(cfg, cand).assign(patient_id=cand["patient_id"].to_numpy(),
+                                               weight_kg=cand["weight_kg"].to_numpy(),
                                                injury_scale=cand["injury_scale"].to_numpy(),
                                                age_years=cand["age_years"].to_numpy(),
                                                years=cand["years"].to_numpy(),
@@ -56,6 +61,8 @@ def test_cohort_plans(path):
     rest = plan_restart(cfg, base, SPEC, MODEL, control_on=False, therapy_days=[30.0], regimens=own)
     assert (rest.t_start == 0).all() and (_p(rest.params, "hz_on") == 1).all() and (_p(rest.params, "ctl") == 0).all()
     assert np.array_equal(rest.y0, base[MODEL.state_names].to_numpy(float))
+    for trig in SPEC.triggers.values():   # by default keyed by the population's seed and the patient id, as above
+        assert np.array_equal(_p(rest.params, trig.seed), _p(hist.params, trig.seed))
     for j, evs in enumerate(rest.events):
         assert [e.time for e in evs if e.set.get("ctl") == 1.0] == [30.0]
         assert sum(bool(e.add) for e in evs) == (2 if j % 2 else 0)

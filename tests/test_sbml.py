@@ -93,7 +93,8 @@ def test_baseline_export_starts_at_day_0(index):
     assert report.t_offset == 0.0
     m = libsbml.readSBMLFromString(report.sbml).getModel()
     assert m.getParameter("t_offset").getValue() == 0.0
-    assert all(m.getEvent(i).getTrigger().getMath().getRightChild().getValue() >= 0 for i in range(m.getNumEvents()))
+    timed = [m.getEvent(i) for i in range(m.getNumEvents()) if m.getEvent(i).getId().startswith("event_")]
+    assert timed and all(e.getTrigger().getMath().getRightChild().getValue() >= 0 for e in timed)
     notes = m.getNotesString()
     assert "study day 0" in notes and "burn-in" in notes and "--start baseline" in notes
     ours = simulate(scen, engine="numba")
@@ -177,7 +178,10 @@ def test_cli_export_sbml_with_events(tmp_path):
     assert "0 error(s)" in p.stdout
     assert "SBML time 0 = study day -10957.5 (start of the 30-year burn-in" in p.stdout
     m = libsbml.readSBMLFromFile(str(out)).getModel()
-    assert m.getNumEvents() == 5  # antiviral start, hazard counting from day 0, three infusions
+    # antiviral start, hazard counting from day 0, three infusions; and the two state events (bleeding, HCC),
+    # each once at its first threshold
+    assert m.getNumEvents() == 7
+    assert {m.getEvent(i).getId() for i in range(5, 7)} == {"state_event_variceal_bleeding", "state_event_hcc"}
     # the warnings beside the file, one line each; --verbose prints the same lines
     lines = (tmp_path / "m.warnings.txt").read_text().splitlines()
     n = int(p.stdout.split(" warning(s)")[0].rsplit(" ", 1)[1])
@@ -190,7 +194,7 @@ def test_cli_export_sbml_with_events(tmp_path):
     vlines = (tmp_path / "b.warnings.txt").read_text().splitlines()[1:]
     assert vlines and all(line in v.stdout.splitlines() for line in vlines)
     assert "SBML time 0 = study day 0" in v.stdout
-    assert libsbml.readSBMLFromFile(str(tmp_path / "b.xml")).getModel().getNumEvents() == 4  # the day-0 one kept
+    assert libsbml.readSBMLFromFile(str(tmp_path / "b.xml")).getModel().getNumEvents() == 6  # the day-0 one kept
 
 
 @pytest.mark.parametrize(("args", "message"), [

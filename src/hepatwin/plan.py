@@ -20,9 +20,11 @@ import numpy as np
 import pandas as pd
 
 from .engine import Event
+from .engine.draws import exp_draw
 from .model import CELL_SOURCES, ETIOLOGIES, build_model
 from .spec.expr import evaluate
 from .spec.model import ModelSpec
+from .streams import trigger_seed
 
 YEAR = 365.25
 
@@ -48,6 +50,21 @@ class BatchPlan:
     events: list[list[Event]]
 
 
+def trigger_parameters(spec: ModelSpec, seed: int, keys: Sequence[tuple[int, ...]],
+                       random_events: bool = True) -> dict[str, np.ndarray]:
+    """The seed and first threshold of every state event (spec trigger) for each of `keys` (one tuple of
+    integer keys per patient), from the named stream "trigger: NAME" of the root `seed`. Without
+    `random_events` the thresholds are infinite: the hazards still accumulate (the probability of each event
+    is exp(-cumulative hazard) away) but no event happens unless the inputs name it."""
+    out: dict[str, np.ndarray] = {}
+    for trig in spec.triggers.values():
+        seeds = np.array([float(trigger_seed(seed, *k, name=f"trigger: {trig.name}")) for k in keys])
+        out[trig.seed] = seeds
+        out[trig.threshold] = (np.array([exp_draw(x, 0) for x in seeds]) if random_events
+                               else np.full(len(keys), np.inf))
+    return out
+
+
 def plan_run(scenario, spec: ModelSpec | None = None) -> RunPlan:
     """Translate a validated scenario into parameter values, initial state and events."""
     spec = spec or build_model()
@@ -68,6 +85,9 @@ def plan_run(scenario, spec: ModelSpec | None = None) -> RunPlan:
         initial.update(patient.baseline or {})
     for name in scenario.simulation.knockouts:
         params[spec.switches[name]] = 0.0
+    sim = scenario.simulation
+    params.update({k: float(v[0]) for k, v in
+                   trigger_parameters(spec, sim.seed, [()], random_events=sim.random_events).items()})
     if scenario.regimen:
         params[CELL_SOURCES[scenario.regimen[0].cell_source]] = 1.0
     params.update(scenario.parameters)
@@ -75,8 +95,18 @@ def plan_run(scenario, spec: ModelSpec | None = None) -> RunPlan:
     events += therapy_events(scenario.therapy, t_start, hazard_switch=False)
     for r in scenario.regimen:
         events += regimen_events(spec, r, patient.weight_kg, params)
+    events += [forced_event(spec, e.kind, e.day) for e in scenario.event]
     t_out = np.asarray(scenario.simulation.output_times(), dtype=float)
     return RunPlan(params, initial, t_start, t_out, sorted(events))
+
+
+def forced_event(spec: ModelSpec, kind: str, day: float) -> Event:
+    """The state changes of the state event `kind` (a spec trigger) at `day`, as an input names it: its
+    additions and settings and one more occurrence (the patient's random thresholds are unchanged)."""
+    trig = spec.triggers[kind]
+    add = dict(trig.add)
+    add[trig.counter] = add.get(trig.counter, 0.0) + 1.0
+    return Event(float(day), add=add, set=dict(trig.set), label=f"{kind.replace('_', ' ')} (given)")
 
 
 def therapy_events(therapies, t_start: float, hazard_switch: bool = True) -> list[Event]:
@@ -117,6 +147,9 @@ def plan_history(cfg, cand: pd.DataFrame, spec: ModelSpec, model, regimens: Sequ
     """Candidates of `cfg` from a healthy liver at the start of each one's disease history: the population's
     cause control, hazards from day 0, and the MSC `regimens` given to everyone."""
     P, t_start = cohort_parameters(cfg, cand, spec, model, regimens[0].cell_source if regimens else None)
+    ids = cand["patient_id"].to_numpy(dtype=np.int64)
+    for name, values in trigger_parameters(spec, cfg.seed, [(int(i),) for i in ids]).items():
+        P[:, model.param_index(name)] = values
     events = []
     for j in range(len(cand)):
         evs = therapy_events(cfg.therapy, t_start[j])
@@ -131,11 +164,17 @@ def plan_history(cfg, cand: pd.DataFrame, spec: ModelSpec, model, regimens: Sequ
 
 def plan_restart(cfg, base: pd.DataFrame, spec: ModelSpec, model, *, control_on: bool,
                  therapy_days: Sequence[float] = (), overrides: dict[str, float] | None = None,
-                 regimens: Sequence[Sequence] | None = None, label: str | None = None) -> BatchPlan:
+                 regimens: Sequence[Sequence] | None = None, label: str | None = None,
+                 event_keys: tuple[int, Sequence[tuple[int, ...]]] | None = None) -> BatchPlan:
     """Patients of `cfg` from their own day-0 states (the rows of `base`, a screened cohort), hazards counted
     from day 0: cause control on from the start (`control_on`) or from each of `therapy_days`, parameter
-    `overrides` for everyone, and each patient's own MSC regimens (`regimens[j]`, one cell source each)."""
+    `overrides` for everyone, and each patient's own MSC regimens (`regimens[j]`, one cell source each).
+    The state events draw from the streams of `event_keys` = (root seed, keys per patient); by default the
+    population's seed and each patient's id."""
     P, _ = cohort_parameters(cfg, base, spec, model)
+    seed, keys = event_keys or (cfg.seed, [(int(i),) for i in base["patient_id"]])
+    for name, values in trigger_parameters(spec, seed, keys).items():
+        P[:, model.param_index(name)] = values
     P[:, model.param_index("hz_on")] = 1.0
     P[:, model.param_index("ctl")] = 1.0 if control_on else 0.0
     for name, value in (overrides or {}).items():
@@ -155,5 +194,5 @@ def plan_restart(cfg, base: pd.DataFrame, spec: ModelSpec, model, *, control_on:
     return BatchPlan(base[model.state_names].to_numpy(dtype=float), P, np.zeros(len(base)), events)
 
 
-__all__ = ["BatchPlan", "RunPlan", "cohort_parameters", "plan_history", "plan_restart", "plan_run",
-           "regimen_events", "therapy_events"]
+__all__ = ["BatchPlan", "RunPlan", "cohort_parameters", "forced_event", "plan_history", "plan_restart", "plan_run",
+           "regimen_events", "therapy_events", "trigger_parameters"]

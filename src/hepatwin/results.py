@@ -93,6 +93,28 @@ class SimulationResult:
         row = self.dataset.sel(time=day)
         return {k: (row[k].item()) for k in row.data_vars}
 
+    def timeline(self) -> list[dict]:
+        """The patient's course as dated entries, in day order: what the scenario planned (therapy, infusions,
+        events it names) and the clinical events the model made happen (from the states counting them, dated
+        by the first output day that shows them). Each entry: day, what, kind ("planned" or "model")."""
+        from .model.catalog import EVENTS
+
+        out = [{"day": e["day"], "what": e["label"], "kind": "planned"} for e in self.events
+               if not e["label"].startswith("baseline")]
+        given = {(e["day"], e["what"].removesuffix(" (given)")) for e in out}
+        t = self.dataset["time"].values
+        for name, ev in EVENTS.items():
+            if not ev.counter or ev.counter not in self.dataset:
+                continue
+            count = self.dataset[ev.counter].values
+            label = name.replace("_", " ")
+            for k in np.flatnonzero(np.diff(count) > 0.5) + 1:
+                # an event the scenario names shows at the output day after it: not the model's own
+                if any(label == what and t[k - 1] <= day <= t[k] for day, what in given):
+                    continue
+                out.append({"day": float(t[k]), "what": label, "kind": "model"})
+        return sorted(out, key=lambda e: e["day"])
+
     def to_frame(self) -> pd.DataFrame:
         """Tidy long table: time, variable, value, unit, kind, module."""
         frames = []

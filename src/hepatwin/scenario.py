@@ -17,7 +17,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import InputFileError
 from .model import CELL_SOURCES, ROUTES, build_model
-from .model.catalog import THERAPIES, THERAPY_OF, CellSourceName, EtiologyName, RouteName, SexName, TherapyName
+from .model.catalog import (
+    THERAPIES,
+    THERAPY_OF,
+    CellSourceName,
+    EtiologyName,
+    RouteName,
+    SexName,
+    StateEventName,
+    TherapyName,
+)
 
 DOSE_UNITS = ("cells", "cells/kg")
 # assumed: about ten times the largest per-infusion MSC doses of clinical trials (~1e9 cells, ~1e7 cells/kg);
@@ -140,6 +149,14 @@ class Regimen(_Strict):
         return v
 
 
+class ClinicalEvent(_Strict):
+    """An event the scenario says happens (a variceal bleed on day 30): the same state changes as when the
+    model's hazard makes it happen."""
+
+    kind: StateEventName
+    day: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
 class Simulation(_Strict):
     end_day: PosFinite = 169.0
     output_step_days: PosFinite | None = 1.0
@@ -148,6 +165,10 @@ class Simulation(_Strict):
     method: Literal["LSODA", "BDF", "Radau"] = "LSODA"
     rtol: Annotated[float, Field(gt=0, lt=1e-2, allow_inf_nan=False)] = 1e-6
     atol: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] = 1e-9
+    #: random clinical events (bleeding, HCC) from the patient's own stream; off, the report shows each event's
+    #: probability (from its cumulative hazard) and only the events the scenario names happen
+    random_events: bool = False
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
 
     @field_validator("output_days")
     @classmethod
@@ -210,6 +231,7 @@ class Scenario(_Strict):
     regimen: list[Regimen] = Field(default_factory=list)
     simulation: Simulation = Field(default_factory=Simulation)
     parameters: dict[str, Finite] = Field(default_factory=dict)
+    event: list[ClinicalEvent] = Field(default_factory=list)
 
     @field_validator("parameters")
     @classmethod
@@ -248,6 +270,9 @@ class Scenario(_Strict):
         sources = {r.cell_source for r in self.regimen}
         if len(sources) > 1:
             raise ValueError(f"regimens mix cell sources {sorted(sources)}; one source per scenario is supported")
+        for i, e in enumerate(self.event):
+            if e.day > self.simulation.end_day:
+                raise ValueError(f"event[{i}] ({e.kind}) day {e.day:g} is after end_day {self.simulation.end_day:g}")
         for i, r in enumerate(self.regimen):
             if r.days[-1] > self.simulation.end_day:
                 raise ValueError(f"regimen[{i}] infusion day {r.days[-1]} is after end_day {self.simulation.end_day}")

@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["seed_sequence", "stable_hash", "stream"]
+__all__ = ["seed_sequence", "stable_hash", "stream", "trigger_seed"]
 
 _U32 = 2**32
 
@@ -68,3 +68,9 @@ def stream(seed: int, *keys: int, name: str) -> np.random.Generator:
     in seed, keys or name gives an independent stream.
     """
     return np.random.default_rng(seed_sequence(seed, *keys, name=name))
+
+
+def trigger_seed(seed: int, *keys: int, name: str) -> int:
+    """A whole number below 2**53 (exact as a float model parameter) from the stream `name` of `keys`: the key
+    of a state event's exponential draws in the engine (`hepatwin.engine.draws`)."""
+    return int(seed_sequence(seed, *keys, name=name).generate_state(1, np.uint64)[0] >> np.uint64(11))

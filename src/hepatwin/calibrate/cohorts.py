@@ -60,16 +60,32 @@ def simulate_cohort(cfg: PopulationConfig, n: int, days: np.ndarray = COHORT_DAY
     return CohortRun(base, model, plan.params, np.asarray(days, float), sol.y, sol.status == 0)
 
 
+#: the weekly grid of the natural-history run (to 5 years), on which events are timed
+WEEKLY_DAYS = np.union1d(np.arange(0.0, COHORT_DAYS[-1], 7.0), COHORT_DAYS)
+
+
 def natural_history(cfg: PopulationConfig, n: int, chunk: int = 2000, *, engine: str = "numba") -> pd.DataFrame:
-    """Baseline labs/scores and expected survival at COHORT_DAYS for `n` untreated cirrhosis patients."""
-    run = simulate_cohort(cfg, n, COHORT_DAYS, chunk, engine=engine)
-    ch = run.y[:, run.model.state_names.index("CH_death"), :]
+    """Baseline labs/scores and expected survival at COHORT_DAYS for `n` untreated cirrhosis patients; with the
+    day of each one's first variceal bleed (on a weekly grid; NaN if none) and the expected survival 6 weeks
+    and one year after it (NaN when follow-up ends before)."""
+    run = simulate_cohort(cfg, n, WEEKLY_DAYS, chunk, engine=engine)
+    names = run.model.state_names
+    ch = run.y[:, names.index("CH_death"), :]
+    bleeds = run.y[:, names.index("N_vb"), :]
     out = run.baseline[["patient_id", "meld", "child_pugh_class", "child_pugh_points", "ascites_grade", "HVPG",
                         "Alb", "age_years"]].copy()
     out["stage"] = run.stage
     out["ok"] = run.ok
-    for k, day in enumerate(COHORT_DAYS[1:], start=1):
-        out[f"surv_{day:g}"] = np.exp(-ch[:, k])
+    for day in COHORT_DAYS[1:]:
+        out[f"surv_{day:g}"] = np.exp(-ch[:, np.searchsorted(WEEKLY_DAYS, day)])
+    first = np.array([WEEKLY_DAYS[np.argmax(b >= 1)] if (b >= 1).any() else np.nan for b in bleeds])
+    out["bleed_day"] = first
+    for label, span in (("6w", 42.0), ("1y", 365.25)):
+        after = np.full(len(out), np.nan)
+        for j in np.flatnonzero(np.isfinite(first) & (first + span <= WEEKLY_DAYS[-1])):
+            ch_at = np.interp([first[j], first[j] + span], WEEKLY_DAYS, ch[j])
+            after[j] = np.exp(-(ch_at[1] - ch_at[0]))
+        out[f"surv_after_bleed_{label}"] = after
     return out
 
 

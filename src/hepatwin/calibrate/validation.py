@@ -43,6 +43,8 @@ FITTED = {
     **{f"qin_pta_d{d}": "MSC effect parameters (hepatwin calibrate)" for d in (29, 57, 85, 113, 141, 169)},
     **{f"qin_il8_d{d}": "MSC effect parameters (hepatwin calibrate)" for d in (29, 85, 169)},
     "qin_alb_d169": "MSC effect parameters (hepatwin calibrate)",
+    "reverter_6w_mortality_after_bleed": "the MELD slope of the 6-week excess death hazard after a bleed "
+                                         "(model/events.py: the paper's logistic model)",
 }
 #: fraction of replicate trials that must show a reported direction of change
 DIRECTION_SHARE = 0.8
@@ -212,8 +214,14 @@ def natural_history_rows(path: Path, n: int, engine: str = "numba") -> list[Row]
         g = cohort[cohort["stage"] == stage]
         rate_row(f"damico_stage{stage}_annual", src.DAMICO_2006, f"annual mortality, clinical stage {stage}", pub,
                  1 - g["surv_365.25"].to_numpy(), floor=2.0)
-    rows.append(Row("damico_stage4_annual", src.DAMICO_2006, "annual mortality, clinical stage 4 (variceal bleeding)",
-                    57.0, None, [None, None], "not computable: variceal bleeding is not a model state", False))
+    # clinical stage 4 (variceal bleeding): mortality in the year after a patient's first bleed (landmark at the
+    # bleed), and in the 6 weeks after it
+    bled = cohort["surv_after_bleed_1y"].dropna()
+    rate_row("damico_stage4_annual", src.DAMICO_2006, "annual mortality, clinical stage 4 (variceal bleeding): "
+             "the year after a first bleed", 57.0, 1 - bled.to_numpy(), floor=2.0)
+    six = cohort["surv_after_bleed_6w"].dropna()
+    rate_row("reverter_6w_mortality_after_bleed", src.REVERTER_2014, "6-week mortality after a first variceal bleed",
+             16.0, 1 - six.to_numpy())
     dec = cohort[cohort["stage"] == 3]
     days = np.array([91.0, 182.0, 365.25, 730.5, 1095.75, 1461.0, 1826.25])
     curve = np.array([dec[f"surv_{d:g}"].mean() for d in days]) if len(dec) else np.full(days.size, np.nan)

@@ -4,6 +4,7 @@ from functools import lru_cache
 
 from ..spec.model import ModelSpec
 from . import (
+    events,
     fibrosis,
     inflammation,
     injury,
@@ -32,6 +33,7 @@ def build_model() -> ModelSpec:
         *msc.mechanisms(),
         observables.module(),
         survival.module(),
+        events.module(),
     ]
     return ModelSpec("hepatwin_liver_msc", modules,
                      "Organ-level chronic liver disease and mesenchymal stem cell therapy model.")

@@ -118,13 +118,16 @@ SCORE_VARIABLES: tuple[str, ...] = ("meld", "meld_na", "meld_3", "child_pugh_poi
 
 @dataclass(frozen=True)
 class Event:
-    """A clinical event a trial can count as time to event: its ADaM parameter code and label; `threshold`:
-    timed by its own Exp(1) threshold on a cumulative hazard (False for a composite of other events)."""
+    """A clinical event a trial can count as time to event: its ADaM parameter code and label, and how it is
+    timed: `threshold`, by the trial's own Exp(1) threshold on a cumulative hazard after the run (an event
+    that ends follow-up or changes nothing); `counter`, by the model state that counts it, the engine having
+    fired it (a spec trigger of the same name: an event that changes the patient); neither, a composite."""
 
     name: str
     code: str
     label: str
     threshold: bool = True
+    counter: str | None = None
 
 
 EVENTS: dict[str, Event] = {e.name: e for e in (
@@ -132,7 +135,11 @@ EVENTS: dict[str, Event] = {e.name: e for e in (
     Event("decompensation", "TTDECOMP", "Time to decompensation event (days)"),
     Event("transplant", "TTTX", "Time to liver transplantation (days)"),
     Event("death_or_transplant", "TFS", "Transplant-free survival (days)", threshold=False),
+    Event("variceal_bleeding", "TTVB", "Time to variceal bleeding (days)", threshold=False, counter="N_vb"),
+    Event("hcc", "TTHCC", "Time to hepatocellular carcinoma (days)", threshold=False, counter="N_hcc"),
 )}
+#: the events the engine fires (spec triggers), by name
+STATE_EVENTS: tuple[str, ...] = tuple(name for name, e in EVENTS.items() if e.counter)
 
 def mechanisms() -> dict[str, str]:
     """Short mechanism name (as in `knockouts`) -> the model's switch parameter."""
@@ -146,7 +153,24 @@ TherapyName = Literal[THERAPIES]                    # type: ignore[valid-type]
 CellSourceName = Literal[tuple(CELL_SOURCES)]      # type: ignore[valid-type]
 RouteName = Literal[ROUTES]                         # type: ignore[valid-type]  (the dose table's rows)
 EventName = Literal[tuple(EVENTS)]                  # type: ignore[valid-type]
+StateEventName = Literal[STATE_EVENTS]              # type: ignore[valid-type]
 SexName = Literal[SEXES]                            # type: ignore[valid-type]
 
-__all__ = ["CELL_SOURCES", "ETIOLOGIES", "EVENTS", "LABS", "LAB_VARIABLES", "ROUTES", "SCORES", "SCORE_VARIABLES",
-           "THERAPIES", "THERAPY_OF", "UNIT_FACTORS", "Event", "Lab", "Score", "mechanisms"]
+__all__ = [
+    "CELL_SOURCES",
+    "ETIOLOGIES",
+    "EVENTS",
+    "LABS",
+    "LAB_VARIABLES",
+    "ROUTES",
+    "SCORES",
+    "SCORE_VARIABLES",
+    "STATE_EVENTS",
+    "THERAPIES",
+    "THERAPY_OF",
+    "UNIT_FACTORS",
+    "Event",
+    "Lab",
+    "Score",
+    "mechanisms",
+]

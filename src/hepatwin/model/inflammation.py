@@ -62,8 +62,10 @@ def module() -> Module:
     derived = [
         D("dmg", "H*death_inj/dmg_ref", "1", "damage signal from excess hepatocyte death", observable=True),
         D("drive_TNF", "(w_tnf + (1 - w_tnf)*M1)*(1 - s_tnf*e_im)", "1", "TNF production, relative"),
-        D("drive_IL6", "(w6 + (1 - w6)*M1 + w6d*dmg)*(1 - s_il6*e_im)", "1", "IL-6 production, relative"),
-        D("drive_IL8", "(w8 + (1 - w8)*M1 + w8d*dmg)*(1 - s_il8*e_im)", "1", "IL-8 production, relative"),
+        D("drive_IL6", "(w6 + (1 - w6)*M1 + w6d*dmg + w_ai*AI)*(1 - s_il6*e_im)", "1",
+          "IL-6 production, relative (with an acute insult)"),
+        D("drive_IL8", "(w8 + (1 - w8)*M1 + w8d*dmg + w_ai*AI)*(1 - s_il8*e_im)", "1",
+          "IL-8 production, relative (with an acute insult)"),
         D("drive_IL10", "(w10 + (1 - w10)*M2)*(1 + r_il10*e_im)", "1", "IL-10 production, relative"),
         D("drive_TGF", "(w_tgf + (1 - w_tgf)*M1 + w_tgf_a*A/A_ref)*(1 - s_tgf*e_im)", "1",
           "TGF-beta production, relative"),

@@ -20,3 +20,17 @@ BOSCH_2009 = "doi:10.1038/nrgastro.2009.149 (Bosch 2009: HVPG >= 10 mmHg clinica
 AOKI_2011 = "doi:10.1007/s11605-011-1590-y (Aoki 2011: remnant volume 51-81% over 1 wk-12 mo)"
 ZHANG_2012 = "PMID:22320928 (Zhang 2012: UC-MSC in HBV decompensated cirrhosis)"
 QIN_2025 = "doi:10.4240/wjgs.v17.i9.109980 (Qin 2025: hUC-MSC dose groups, NCT05442437)"
+PUGH_1973 = "doi:10.1002/bjs.1800600817 (Pugh 1973: Child-Pugh grading, albumin > 35 / 28-35 / < 28 g/L)"
+GARCIA_TSAO_1985 = ("doi:10.1002/hep.1840050313 (Garcia-Tsao 1985: no variceal bleeding below HVPG 12 mmHg, 93 "
+                    "patients with alcoholic cirrhosis)")
+MERLI_2003 = ("doi:10.1016/s0168-8278(02)00420-8 (Merli 2003: 2-year bleeding 12% with small varices, 2% without, "
+              "206 cirrhotic patients)")
+NIEC_1988 = ("https://moh-it.pure.elsevier.com/en/publications/prediction-of-the-first-variceal-hemorrhage-in-patients-"
+             "with-cirr (North Italian Endoscopic Club, N Engl J Med 1988;319:983-989: first-bleeding index from Child "
+             "class, varix size and red wale marks; 1-year bleeding 6-76%)")
+REVERTER_2014 = ("doi:10.1053/j.gastro.2013.10.018 (Reverter 2014: 6-week mortality after variceal bleeding 16%; "
+                 "logit(p) = -5.312 + 0.207 MELD)")
+KANWAL_2023 = ("doi:10.1002/hep.32434 (Kanwal 2023: HCC incidence in cirrhosis by etiology, 2733 patients, 1.82/100 "
+               "person-years overall)")
+HCC_TABLE_2019 = ("https://pmc.ncbi.nlm.nih.gov/articles/PMC6628541 (Ther Adv Med Oncol 2019;11:1758835919861914, "
+                  "Table 1: annual HCC incidence in cirrhosis by etiology)")

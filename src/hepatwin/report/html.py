@@ -60,6 +60,14 @@ def compare_report(results: Sequence, files: Sequence[str], out_dir: str | Path,
         tables.append({"day": f"{day:g}", "rows": rows})
     figures = [{"title": k, "data": base64.b64encode(p.read_bytes()).decode()} for k, p in figs.items()
                if k in PANELS]
+    risks = {"death": lambda ds: 1 - ds["survival"].values[-1],
+             "variceal bleeding": lambda ds: 1 - math.exp(-ds["CH_vb"].values[-1]),
+             "HCC": lambda ds: 1 - math.exp(-ds["CH_hcc"].values[-1])}
+    timelines = [{"name": r.scenario.name,
+                  "entries": [{"day": f"{e['day']:g}", "what": e["what"], "kind": e["kind"]} for e in r.timeline()],
+                  "risks": [f"{100 * f(r.dataset):.1f}%" if r.ok else "-" for f in risks.values()],
+                  "last_day": f"{float(r.dataset['time'].values[-1]):g}"}
+                 for r in results]
     env = jinja2.Environment(loader=jinja2.PackageLoader("hepatwin", "report/templates"),
                              autoescape=jinja2.select_autoescape())
     html = env.get_template("compare.html").render(
@@ -67,6 +75,6 @@ def compare_report(results: Sequence, files: Sequence[str], out_dir: str | Path,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         scenarios=[{"name": r.scenario.name, "file": f, "description": r.scenario.description,
                     "status": r.status, "message": r.message} for r, f in zip(results, files, strict=True)],
-        tables=tables, figures=figures, trust=trust_section("compare"),
+        tables=tables, figures=figures, trust=trust_section("compare"), timelines=timelines, risk_names=list(risks),
     )
     return write_text(out / "report.html", html)

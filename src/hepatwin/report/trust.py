@@ -15,7 +15,7 @@ from pathlib import Path
 RECORD = {
     "version": "0.1.0", "date": "2026-12-02", "replicates": 100, "cohort_n": 2000,
     # sha256 of src/hepatwin/model/calibration.toml when the table was recorded
-    "calibration_sha256": "45ffc31e63f3ce0d651badbe33a7e04a22f0559309e37e737a2908b519da3131",
+    "calibration_sha256": "12e9fbc41d2f1d74546a779284fe5b194214c338d353fa4dc92890f14b194bdb",
     "rows": {
         **dict.fromkeys(("qin_alb_d29_low", "qin_alb_d29_high", "qin_alb_d57_low", "qin_alb_d57_high",
                          "qin_alb_d85_low", "qin_alb_d85_medium", "qin_alb_d85_high", "qin_alb_d169",
@@ -34,7 +34,8 @@ RECORD = {
         "childpugh_A_1y": True, "childpugh_A_2y": True, "childpugh_B_1y": True,
         **dict.fromkeys(("childpugh_B_2y", "childpugh_C_1y", "childpugh_C_2y"), False),
         "damico_stage1_annual": True, "damico_stage2_annual": True, "damico_stage3_annual": True,
-        "damico_stage4_annual": False, "damico_median_survival_decompensated": False,
+        "damico_stage4_annual": True, "reverter_6w_mortality_after_bleed": True,
+        "damico_median_survival_decompensated": False,
     },
 }
 
@@ -48,8 +49,9 @@ GROUPS = [
     ("trial_survival", "survival per dose group at 6 months and 2 years, dose-response (reference trial)",
      ("qin_surv", "qin_dose_")),
     ("natural_history", "untreated survival: 3-month mortality by MELD band (Wiesner 2003), 1- and 2-year "
-                        "survival by Child-Pugh class, annual mortality by clinical stage (D'Amico 2006)",
-     ("wiesner_", "childpugh_", "damico_")),
+                        "survival by Child-Pugh class, annual mortality by clinical stage (D'Amico 2006), "
+                        "6-week mortality after variceal bleeding (Reverter 2014)",
+     ("wiesner_", "childpugh_", "damico_", "reverter_")),
 ]
 #: report kind -> the groups bearing on what it shows
 KINDS = {

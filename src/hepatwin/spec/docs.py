@@ -51,6 +51,16 @@ def module_markdown(spec: ModelSpec, module_name: str) -> str:
             star = " (observable)" if d.observable else ""
             lines.append(f"| `{d.name}` | `{_esc(to_text(d.parsed))}` | {d.unit} | {_esc(d.description)}{star} |")
         lines.append("")
+    if mod.triggers:
+        lines += ["## State events", "",
+                  "Each fires where its cumulative hazard reaches the patient's threshold, changes the state, counts "
+                  "itself and moves the threshold on by an exponential draw of the patient's stream.", "",
+                  "| event | fires when | changes | sets | counted in |", "|---|---|---|---|---|"]
+        for t in mod.triggers:
+            adds = ", ".join(f"{k} {v:+g}" for k, v in t.add.items()) or "-"
+            sets = ", ".join(f"{k} = {v:g}" for k, v in t.set.items()) or "-"
+            lines.append(f"| `{t.name}` | `{t.watch} >= {t.threshold}` | {adds} | {sets} | `{t.counter}` |")
+        lines.append("")
     for dose in mod.doses:
         lines += [f"## Dose input `{dose.name}` ({dose.unit})", "", dose.description, "",
                   "| route | state | fraction |", "|---|---|---|"]

@@ -102,6 +102,9 @@ def lint(spec: ModelSpec) -> list[Finding]:
     for mod in spec.modules:
         if mod.switch:
             used.add(mod.switch)
+    for trig in spec.triggers.values():   # a trigger reads its threshold and seed, and changes its states
+        used.update({trig.threshold, trig.seed, trig.watch, *trig.set})
+        changed.update({trig.counter, *trig.add})
     for p in spec.parameters.values():
         if p.name not in used:
             out.append(Finding("warning", "unused-parameter", f"parameter {p.name}", "not used by any expression"))

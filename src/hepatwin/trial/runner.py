@@ -43,7 +43,10 @@ YEAR = 365.25
 #: subjects one run keeps in memory (about 45 kB each, measured: 72,000 subjects peaked at 3.3 GB)
 MAX_SUBJECTS = 200_000
 #: model outputs needed on the daily grid (labs at visits, grades for scores, MELD for listing)
-_GRID_VARS = (*LAB_VARIABLES, "Bil_mgdl", "Cr_mgdl", "ascites_grade", "he_grade", "CH_death", "CH_decomp")
+#: events the engine fires, timed by the state that counts them
+COUNTED_EVENTS = {name: e.counter for name, e in EVENTS.items() if e.counter}
+_GRID_VARS = (*LAB_VARIABLES, "Bil_mgdl", "Cr_mgdl", "ascites_grade", "he_grade", "CH_death", "CH_decomp",
+              *COUNTED_EVENTS.values())
 #: How a subject left the study, over one period: baseline to the end of follow-up (`follow_up_days`).
 #: Every enrolled subject has exactly one (its `end_reason`), so the counts partition the enrolled
 #: subjects; CONSORT counts and the DS table are both made from it. end_reason -> (column key, words
@@ -311,7 +314,9 @@ def _simulate_subjects(job: _SubjectChunk):
     plan = plan_restart(cfg, part, spec, model, control_on=any(t.start_day <= 0 for t in cfg.therapy),
                         therapy_days=sorted(t.start_day for t in cfg.therapy if t.start_day > 0),
                         overrides=job.overrides, regimens=[protocol.arm[int(a)].regimen for a in part["arm_index"]],
-                        label="start background therapy")
+                        label="start background therapy",
+                        event_keys=(job.seed, [(job.n_total, int(r), int(j)) for r, j in
+                                               zip(part["replicate"], part["subject_index"], strict=True)]))
     P = plan.params
     sol = solve_patients(spec, plan.y0, P, plan.t_start, t_out, plan.events, engine=job.engine)
     ys = np.transpose(sol.y, (1, 0, 2))
@@ -351,6 +356,12 @@ def _simulate(protocol: Protocol, cfg: PopulationConfig, subjects: pd.DataFrame,
     ex = pd.DataFrame(ex_rows, columns=["replicate", "usubjid", "arm", "treatment", "dose_cells", "dose_unit",
                                         "route", "day", "volume_ml"])
     return subj, labs, ae, ex
+
+
+def _first_count(t: np.ndarray, count: np.ndarray, end: float) -> float:
+    """The first output day with count >= 1 (within follow-up), NaN if none."""
+    hit = np.flatnonzero((count >= 1.0) & (t <= end))
+    return float(t[hit[0]]) if hit.size else math.nan
 
 
 @dataclass
@@ -427,6 +438,8 @@ def _observe(protocol: Protocol, part: pd.DataFrame, draws: list[_Draws], grid: 
             "death_day": t_death if reason == "death" else math.nan,
             "decompensation_day": t_decomp if t_decomp <= end else math.nan,
             "transplanted": reason == "transplant", "transplant_day": t_tx if reason == "transplant" else math.nan,
+            # events the engine fired: the first output day on which the counter shows it (fired in the day before)
+            **{f"{name}_day": _first_count(t, grid[counter][j], end) for name, counter in COUNTED_EVENTS.items()},
             "dropped_out": reason == "dropout",
             # one disposition per subject over one period (to the end of follow-up): see DISPOSITIONS
             "disposition": DISPOSITIONS[reason][0], "completed": reason == "end of follow-up",

@@ -148,14 +148,8 @@ def adam_adtte(res: TrialResult) -> pd.DataFrame:
     s = res.subjects
     frames = []
     for event, (code, label) in TTE_PARAMS.items():
-        if event == "death":
-            day = s["death_day"]
-        elif event == "decompensation":
-            day = s["decompensation_day"]
-        elif event == "transplant":
-            day = s["transplant_day"]
-        else:
-            day = s["death_day"].fillna(s["transplant_day"])
+        # the composite (no column of its own): death or transplant, whichever ended follow-up
+        day = s[f"{event}_day"] if f"{event}_day" in s else s["death_day"].fillna(s["transplant_day"])
         has = day.notna().to_numpy()
         aval = np.where(has, day, s["end_day"])
         frames.append(pd.DataFrame({

@@ -1,0 +1,124 @@
+"""Clinical events that change the patient: variceal bleeding and hepatocellular carcinoma.
+
+Each event is a trigger (spec.model.Trigger): its hazard, computed from the patient's state, accumulates
+from day 0 into a cumulative hazard; the event happens where that reaches the patient's own threshold (a
+draw from the patient's stream), and it can happen again. Unlike the post-hoc thresholds of the trial runner
+(death, transplant, the composite decompensation), a triggered event feeds back on the state:
+
+* variceal bleeding: none below HVPG 12 mmHg, rising above it and with the Child-Pugh class; a bleed adds
+  a 6-week excess death hazard whose size follows the MELD (Reverter 2014) and an acute inflammatory insult;
+* HCC: an etiology-specific incidence in cirrhosis (fibrosis stage 4); it does not end follow-up.
+"""
+
+from __future__ import annotations
+
+from ..spec.model import Module, Trigger
+from . import sources as src
+from ._decl import D, P, R, S
+
+YEAR = 365.25
+#: 6-week mortality after a bleed: logit(p) = -5.312 + 0.207 MELD (Reverter 2014)
+REVERTER_INTERCEPT, REVERTER_SLOPE = -5.312, 0.207
+#: share of the post-bleed excess hazard left after 42 days (the excess is front-loaded and over by 6 weeks)
+BLEED_TAIL = 0.05
+
+#: etiology flag -> (HCC incidence in cirrhosis per year, plausible range, source)
+HCC_INCIDENCE = {
+    "etio_HBV": (0.0191, 0.0100, 0.060, src.KANWAL_2023 + " HBV 1.91/100 PY; " + src.HCC_TABLE_2019 + " 2.6-6.0%/y"),
+    "etio_HCV": (0.0336, 0.0247, 0.080, src.KANWAL_2023 + " active HCV 3.36/100 PY (2.47-4.25); "
+                 + src.HCC_TABLE_2019 + " 3-8%/y"),
+    "etio_ALD": (0.0132, 0.0065, 0.068, src.KANWAL_2023 + " alcohol 1.32/100 PY (0.65-1.99); "
+                 + src.HCC_TABLE_2019 + " 2.6-6.8%/y"),
+    "etio_MASLD": (0.0124, 0.0074, 0.026, src.KANWAL_2023 + " MASLD 1.24/100 PY (0.74-1.73); "
+                   + src.HCC_TABLE_2019 + " NASH 2.6%/y"),
+    "etio_AIH": (0.0100, 0.0020, 0.018, src.HCC_TABLE_2019 + " autoimmune liver disease 0.2-1.8%/y; "
+                 + src.KANWAL_2023 + " AIH 1.31/100 PY (0.03-2.60)"),
+}
+
+
+def module() -> Module:
+    states = [
+        S("CH_vb", "1", 0.0, "cumulative hazard of variceal bleeding since day 0", bounds=(0, 1e6)),
+        S("N_vb", "1", 0.0, "variceal bleeds since day 0", bounds=(0, 1e6)),
+        S("VBr", "1", 0.0, "recency of variceal bleeding: +1 at a bleed, gone within about 6 weeks",
+          bounds=(0, 1e6)),
+        S("AI", "1", 0.0, "acute inflammatory insult (a bleed adds 1; it fades over days)", bounds=(0, 1e6)),
+        S("CH_hcc", "1", 0.0, "cumulative hazard of hepatocellular carcinoma since day 0", bounds=(0, 1e6)),
+        S("N_hcc", "1", 0.0, "HCC diagnoses since day 0 (the first one counts)", bounds=(0, 1e6)),
+    ]
+    params = [
+        P("hvpg_bleed", 12.0, "mmHg", 12.0, 12.0, src.GARCIA_TSAO_1985,
+          "HVPG below which varices do not bleed"),
+        P("h_vb", 0.15 / YEAR, "1/day", 0.05 / YEAR, 0.76 / YEAR,
+          "assumed: bleeding hazard of a Child-Pugh A patient with HVPG >= hvpg_bleed + w_vb; between the 2-year "
+          "bleeding of small varices, 12% (0.064/year; " + src.MERLI_2003 + ") and the top of the NIEC index, 76% "
+          "in one year (" + src.NIEC_1988 + ")", "maximal variceal bleeding hazard, Child-Pugh A"),
+        P("w_vb", 8.0, "mmHg", 4.0, 12.0,
+          "assumed: the hazard rises over 8 mmHg above the threshold; above 12 mmHg bleeding risk is not linear in "
+          "HVPG (" + src.GARCIA_TSAO_1985 + ")", "HVPG range over which the bleeding hazard rises to h_vb"),
+        P("hr_vb_B", 2.0, "1", 1.0, 5.0,
+          "assumed: the NIEC index of first variceal bleeding rises with the Child class (" + src.NIEC_1988
+          + "); its per-class ratio is not reported on its own", "bleeding hazard ratio, Child-Pugh B vs A"),
+        P("hr_vb_C", 3.5, "1", 1.0, 8.0,
+          "assumed: as hr_vb_B (" + src.NIEC_1988 + ")", "bleeding hazard ratio, Child-Pugh C vs A"),
+        P("k_vbr", -_ln(BLEED_TAIL) / 42.0, "1/day", 0.03, 0.2,
+          "assumed: the excess mortality of a bleed is front-loaded and over by 6 weeks (" + src.REVERTER_2014
+          + "); 5% of it left at day 42", "decay rate of the bleed's recency"),
+        P("k_ai", 0.231, "1/day", 0.07, 0.7, "assumed: an acute insult fades with a 3-day half-life (1-10 days)",
+          "decay rate of the acute inflammatory insult"),
+        P("w_ai", 1.0, "1", 0.0, 5.0,
+          "assumed: a bleed doubles IL-6 and IL-8 production at its peak (systemic inflammation after bleeding, "
+          "the precipitant of ACLF)", "weight of the acute insult in IL-6/IL-8 production"),
+        P("thr_vb", 1.0, "1", 0.0, 1e6, "assumed: set per patient from its stream (engine.draws)",
+          "cumulative-hazard level of the next bleed", constant=False),
+        P("seed_vb", 0.0, "1", 0.0, 2.0 ** 53, "assumed: set per patient from its stream",
+          "stream key of the bleeding thresholds", constant=False),
+        P("thr_hcc", 1.0, "1", 0.0, 1e6, "assumed: set per patient from its stream (engine.draws)",
+          "cumulative-hazard level of the next HCC", constant=False),
+        P("seed_hcc", 0.0, "1", 0.0, 2.0 ** 53, "assumed: set per patient from its stream",
+          "stream key of the HCC thresholds", constant=False),
+        P("cp_alb_1", 35.0, "g/L", 35.0, 35.0, src.PUGH_1973, "albumin above which Child-Pugh scores 1 point"),
+        P("cp_alb_2", 28.0, "g/L", 28.0, 28.0, src.PUGH_1973, "albumin below which Child-Pugh scores 3 points"),
+        P("hr_hcc_svr", 0.51, "1", 0.3, 1.0, src.KANWAL_2023 + ": HCC incidence 1.71/100 PY after HCV cure vs "
+          "3.36 with active HCV", "HCC hazard ratio once the cause is controlled (HCV cured)"),
+    ]
+    params += [P(f"h_hcc_{flag.removeprefix('etio_')}", rate / YEAR, "1/day", low / YEAR, high / YEAR, source,
+                 f"HCC incidence in cirrhosis, {flag.removeprefix('etio_')}")
+               for flag, (rate, low, high, source) in HCC_INCIDENCE.items()]
+    hcc_rate = " + ".join(f"{flag}*h_hcc_{flag.removeprefix('etio_')}" for flag in HCC_INCIDENCE)
+    derived = [
+        D("cp_points", "5 + step(Bil_mgdl, 2) + step(Bil_mgdl, 3) + (1 - step(Alb, cp_alb_1)) + (1 - step(Alb, cp_alb_2)) "
+          "+ step(INR, 1.7) + step(INR, 2.3) + step(ascites_grade, 1) + step(ascites_grade, 2) "
+          "+ step(he_grade, 1) + step(he_grade, 3)", "1",
+          "Child-Pugh points from bilirubin (mg/dL), albumin (g/L), INR, ascites and encephalopathy grades",
+          observable=True),
+        D("hazard_vb", "h_vb*min(max(HVPG - hvpg_bleed, 0)/w_vb, 1)*(1 + (hr_vb_B - 1)*step(cp_points, 7) "
+          "+ (hr_vb_C - hr_vb_B)*step(cp_points, 10))", "1/day", "hazard of variceal bleeding", observable=True),
+        D("hazard_vb_death",
+          f"VBr*k_vbr/{1 - BLEED_TAIL!r}*log(1 + exp({REVERTER_INTERCEPT!r} + {REVERTER_SLOPE!r}*meld_cont))",
+          "1/day", "excess death hazard after a bleed: over 6 weeks it adds -ln(1 - p), p = 6-week mortality at "
+          "the MELD (" + src.REVERTER_2014 + ")", observable=True),
+        D("hazard_hcc", f"({hcc_rate})*(1 - ctl*etio_HCV*(1 - hr_hcc_svr))*step(stage, 4)", "1/day",
+          "hazard of hepatocellular carcinoma (cirrhosis only)", observable=True),
+    ]
+    procs = [
+        R("bleed_hazard", "hz_on*hazard_vb", {"CH_vb": 1}),
+        R("bleed_recency_decay", "k_vbr*VBr", {"VBr": -1}),
+        R("insult_decay", "k_ai*AI", {"AI": -1}),
+        R("hcc_hazard", "hz_on*hazard_hcc*(1 - step(N_hcc, 1))", {"CH_hcc": 1}),
+    ]
+    triggers = [
+        Trigger("variceal_bleeding", watch="CH_vb", threshold="thr_vb", seed="seed_vb", counter="N_vb",
+                add={"VBr": 1.0, "AI": 1.0}, description="a variceal bleed: 6-week excess mortality, acute insult"),
+        # one diagnosis per patient: the hazard stops counting after the first (hcc_hazard)
+        Trigger("hcc", watch="CH_hcc", threshold="thr_hcc", seed="seed_hcc", counter="N_hcc",
+                description="hepatocellular carcinoma diagnosed"),
+    ]
+    return Module("events", "Clinical events that change the patient: variceal bleeding and HCC.",
+                  states=states, parameters=params, derived=derived, processes=procs, triggers=triggers)
+
+
+def _ln(x: float) -> float:
+    import math
+
+    return math.log(x)

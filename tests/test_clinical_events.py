@@ -1,0 +1,152 @@
+"""Clinical events that change the patient (model/events.py): variceal bleeding and HCC, through scenarios,
+populations and trials."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cli_helpers import refused, run
+from hepatwin import load_scenario, simulate
+from hepatwin.model import build_model
+from hepatwin.model.events import BLEED_TAIL, REVERTER_INTERCEPT, REVERTER_SLOPE
+from hepatwin.scenario import ScenarioError, parse_scenario
+from hepatwin.trial import load_protocol, run_trial
+from hepatwin.trial.tables import build_tables
+
+ROOT = Path(__file__).resolve().parents[1]
+UNTREATED = ROOT / "examples" / "scenarios" / "hbv_decompensated_untreated.toml"
+
+
+def _with(scen, **update):
+    data = scen.model_dump(mode="json")
+    for key, value in update.items():
+        if key in ("random_events", "seed", "end_day"):
+            data["simulation"][key] = value
+        else:
+            data[key] = value
+    return parse_scenario(data, "test")
+
+
+def test_reverter_six_week_mortality_by_hand():
+    # logit(p) = -5.312 + 0.207 MELD: MELD 11 -> p = 1/(1 + e^(5.312 - 2.277)) = 1/(1 + e^3.035) = 0.0459
+    p = 1 / (1 + math.exp(-(REVERTER_INTERCEPT + REVERTER_SLOPE * 11)))
+    assert p == pytest.approx(0.04587, abs=5e-5)
+    # and the excess cumulative hazard over 6 weeks is -ln(1 - p) = ln(1 + e^(logit))
+    assert -math.log(1 - p) == pytest.approx(math.log1p(math.exp(REVERTER_INTERCEPT + REVERTER_SLOPE * 11)))
+
+
+def test_a_bleed_adds_the_six_week_mortality_of_its_meld():
+    """A bleed on day 30: survival to day 72 falls by the factor (1 - p6w(MELD)), within the drift of the MELD
+    over those 6 weeks and the 5% of the excess left after them."""
+    scen = load_scenario(UNTREATED)
+    base = simulate(scen).dataset
+    bled = simulate(_with(scen, event=[{"kind": "variceal_bleeding", "day": 30}])).dataset
+    t = base["time"].values
+    i30, i72 = np.searchsorted(t, 30), np.searchsorted(t, 72)
+    assert bled["survival"].values[i30] == pytest.approx(base["survival"].values[i30], rel=1e-9)  # pre-event
+    meld = float(bled["meld_cont"].values[i30])
+    p6w = 1 / (1 + math.exp(-(REVERTER_INTERCEPT + REVERTER_SLOPE * meld)))
+    ratio = bled["survival"].values[i72] / base["survival"].values[i72]
+    assert ratio == pytest.approx(1 - p6w, rel=0.01)
+    assert float(bled["N_vb"].values[i30 + 1]) == 1.0 and float(base["N_vb"].values[-1]) == 0.0
+    # the acute insult raises IL-6 (systemic inflammation) and fades
+    il6_b, il6_a = bled["IL6"].values, base["IL6"].values
+    assert il6_b[i30 + 3] > 1.2 * il6_a[i30 + 3] and abs(il6_b[-1] / il6_a[-1] - 1) < 0.05
+    # no trace before the bleed: the 6-week excess is gone after about 6 weeks (5% left)
+    assert float(bled["hazard_vb_death"].values[i30 + 43]) < 1.05 * BLEED_TAIL * float(
+        bled["hazard_vb_death"].values[i30 + 1])
+
+
+def test_hazards_follow_their_gates_over_a_population(tmp_path):
+    """No bleeding hazard below HVPG 12 mmHg; no HCC hazard before cirrhosis (stage 4); both only from day 0."""
+    from hepatwin.population import load_population
+    from hepatwin.population.large import read_chunks, run_chunks
+
+    cfg = load_population(ROOT / "examples" / "populations" / "cirrhosis_natural_history.toml")
+    out = run_chunks(cfg, 60, [], tmp_path / "pop", end_day=730, step_days=30,
+                     variables=("HVPG", "hazard_vb", "stage", "hazard_hcc", "CH_vb", "N_vb", "N_hcc"))
+    df = read_chunks(tmp_path / "pop")
+    assert out["failed_patients"] == 0
+    assert (df.loc[df["HVPG"] < 12, "hazard_vb"] == 0).all() and (df.loc[df["HVPG"] > 13, "hazard_vb"] > 0).any()
+    assert (df.loc[df["stage"] < 4, "hazard_hcc"] == 0).all() and (df.loc[df["stage"] >= 4, "hazard_hcc"] > 0).all()
+    # counters only go up, and CH_vb is zero before day 0 (hazards count from baseline)
+    assert (df.loc[df["day"] <= 0, "CH_vb"] == 0).all()
+    assert (df.sort_values(["patient_id", "day"]).groupby("patient_id")["N_vb"].diff().dropna() >= 0).all()
+
+
+def test_random_events_of_a_scenario_come_from_its_seed():
+    scen = _with(load_scenario(UNTREATED), random_events=True, end_day=3650)
+    runs = {seed: simulate(_with(scen, seed=seed)).dataset for seed in (1, 1, 2, 3, 4, 5, 6, 7)}
+    n = {seed: float(ds["N_vb"].values[-1]) for seed, ds in runs.items()}
+    assert len(runs) == 7 and sum(v > 0 for v in n.values()) >= 1   # ten years at HVPG > 12: some bleed
+    again = simulate(_with(scen, seed=1)).dataset
+    assert np.array_equal(again["N_vb"].values, runs[1]["N_vb"].values)
+    # off (the default): no event happens, the hazards still accumulate
+    off = simulate(_with(scen, random_events=False)).dataset
+    assert float(off["N_vb"].values[-1]) == 0.0 and float(off["CH_vb"].values[-1]) > 0.1
+
+
+def test_a_named_event_is_checked_like_any_input(tmp_path):
+    scen = load_scenario(UNTREATED)
+    with pytest.raises(ScenarioError, match=r"event\[0\]\.kind = .meteor.*variceal_bleeding"):
+        _with(scen, event=[{"kind": "meteor", "day": 3}])
+    with pytest.raises(ScenarioError, match="after end_day"):
+        _with(scen, event=[{"kind": "hcc", "day": 10_000}])
+    bad = tmp_path / "bad.toml"
+    bad.write_text(UNTREATED.read_text() + '\n[[event]]\nkind = "variceal_bleed"\nday = 30\n')
+    refused(run("simulate", bad, "--out", tmp_path / "o"), "variceal_bleed", "variceal_bleeding")
+    assert not (tmp_path / "o").exists()
+
+
+def test_trials_time_the_events_the_engine_fires():
+    proto, pop = load_protocol(ROOT / "examples" / "trials" / "zhongnan2024.toml")
+    res = run_trial(proto, pop, replicates=8)
+    s = res.subjects
+    assert s["variceal_bleeding_day"].notna().sum() > 0
+    within = s["variceal_bleeding_day"].dropna() <= s.loc[s["variceal_bleeding_day"].notna(), "end_day"]
+    assert within.all()
+    tte = build_tables(res)["adtte"]
+    vb = tte[tte["PARAMCD"] == "TTVB"].set_index("USUBJID")
+    got = s.set_index("usubjid")["variceal_bleeding_day"]
+    assert ((vb["CNSR"] == 0) == got.notna().reindex(vb.index)).all()
+    assert {"TTVB", "TTHCC"} <= set(tte["PARAMCD"])
+    # the same seed gives the same events
+    again = run_trial(proto, pop, replicates=8).subjects
+    assert again["variceal_bleeding_day"].equals(s["variceal_bleeding_day"]) and again["hcc_day"].equals(s["hcc_day"])
+
+
+def test_the_model_declares_its_events_with_sources():
+    spec = build_model()
+    assert set(spec.triggers) == {"variceal_bleeding", "hcc"}
+    for name in ("h_vb", "hvpg_bleed", "hr_vb_B", "h_hcc_HBV", "h_hcc_ALD", "hr_hcc_svr", "k_vbr"):
+        p = spec.parameters[name]
+        assert p.lower <= p.value <= p.upper and p.source, name
+
+
+def test_the_compare_report_shows_each_patients_events_and_risks(tmp_path):
+    bleed = ROOT / "examples" / "scenarios" / "hbv_decompensated_bleed.toml"
+    p = run("compare", UNTREATED, bleed, "--out", tmp_path / "c")
+    assert p.returncode == 0, p.stderr
+    html = (tmp_path / "c" / "report.html").read_text()
+    section = html[html.index("<h2>Clinical events"):html.index("<h2>Labs and scores")]
+    assert "60: variceal bleeding (given)" in section and "-365: start antiviral" in section
+    # the risk of death by the last day is higher for the patient who bled
+    risks = [float(x) for x in __import__("re").findall(r"<td>([0-9.]+)%</td>", section)]
+    assert len(risks) == 6 and risks[3] > risks[0]
+
+
+def test_the_timeline_dates_the_events_the_model_made_happen():
+    scen = _with(load_scenario(UNTREATED), random_events=True, end_day=3650)
+    for seed in range(1, 30):
+        res = simulate(_with(scen, seed=seed))
+        fired = [e for e in res.timeline() if e["kind"] == "model"]
+        if fired:
+            break
+    assert fired, "no event in 29 ten-year courses"
+    n = res.dataset["N_vb"].values + res.dataset["N_hcc"].values
+    t = res.dataset["time"].values
+    assert [e["day"] for e in fired] == [float(t[k]) for k in np.flatnonzero(np.diff(n) > 0.5) + 1]
