@@ -36,3 +36,21 @@ def flag(name: str, value: Any) -> np.ndarray:
             return arr.astype(bool)
         raise ValueError(f"{name} must be True/False (or 1/0); got {first_bad(arr, bad)!r}")
     raise ValueError(f"{name} must be True/False (or 1/0); got {value!r}")
+
+
+def int_out(arr: np.ndarray) -> int | np.ndarray:
+    """A whole-number result: a Python int for a scalar input, an int64 array otherwise."""
+    arr = np.asarray(arr).astype(np.int64)
+    return int(arr) if arr.ndim == 0 else arr
+
+
+def float_out(arr: np.ndarray) -> float | np.ndarray:
+    """A real result: a Python float for a scalar input, a float array otherwise."""
+    arr = np.asarray(arr, dtype=float)
+    return float(arr) if arr.ndim == 0 else arr
+
+
+def bool_out(arr: np.ndarray) -> bool | np.ndarray:
+    """A yes/no result: a Python bool for a scalar input, a bool array otherwise."""
+    arr = np.asarray(arr, dtype=bool)
+    return bool(arr) if arr.ndim == 0 else arr

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._checks import first_bad, flag, positive
+from ._checks import bool_out, first_bad, flag, float_out, int_out, positive
 
 __all__ = [
     "aclf_grade",
@@ -155,21 +155,6 @@ def _inr(value: ArrayLike) -> np.ndarray:
     return positive("inr", value, "a finite INR > 0")
 
 
-def _int_out(arr: np.ndarray) -> int | np.ndarray:
-    arr = np.asarray(arr).astype(np.int64)
-    return int(arr) if arr.ndim == 0 else arr
-
-
-def _float_out(arr: np.ndarray) -> float | np.ndarray:
-    arr = np.asarray(arr, dtype=float)
-    return float(arr) if arr.ndim == 0 else arr
-
-
-def _bool_out(arr: np.ndarray) -> bool | np.ndarray:
-    arr = np.asarray(arr, dtype=bool)
-    return bool(arr) if arr.ndim == 0 else arr
-
-
 def _dict_out(parts: dict[str, np.ndarray], out) -> dict[str, Any]:
     """Broadcast every entry to the common shape, then convert each with `out`."""
     arrays = np.broadcast_arrays(*(np.asarray(v) for v in parts.values()))
@@ -214,7 +199,7 @@ def liver_score(bilirubin_mg_dl: ArrayLike) -> int | np.ndarray:
     Moreau 2013); one reproduction of the Jalan 2014 table prints the top band as "> 12" (V2, not checked against
     the paper), under which 12.0 would score 2.
     """
-    return _int_out(_liver(_bilirubin(bilirubin_mg_dl)))
+    return int_out(_liver(_bilirubin(bilirubin_mg_dl)))
 
 
 def kidney_score(creatinine_mg_dl: ArrayLike, rrt: Any = False) -> int | np.ndarray:
@@ -223,23 +208,23 @@ def kidney_score(creatinine_mg_dl: ArrayLike, rrt: Any = False) -> int | np.ndar
 
     Kidney *failure* for the ACLF definition starts at creatinine 2 mg/dL (see :func:`organ_failures`), not at score 3.
     """
-    return _int_out(_kidney(_creatinine(creatinine_mg_dl), flag("rrt", rrt)))
+    return int_out(_kidney(_creatinine(creatinine_mg_dl), flag("rrt", rrt)))
 
 
 def brain_score(he_grade: ArrayLike) -> int | np.ndarray:
     """CLIF-C OF brain score from the West-Haven encephalopathy grade: 0 -> 1, 1-2 -> 2, 3-4 -> 3 (Jalan 2014)."""
-    return _int_out(_brain(_he_grade(he_grade)))
+    return int_out(_brain(_he_grade(he_grade)))
 
 
 def coagulation_score(inr: ArrayLike) -> int | np.ndarray:
     """CLIF-C OF coagulation score: INR < 2.0 -> 1, 2.0 to < 2.5 -> 2, >= 2.5 -> 3 (Jalan 2014)."""
-    return _int_out(_coagulation(_inr(inr)))
+    return int_out(_coagulation(_inr(inr)))
 
 
 def circulation_score(map_mmhg: ArrayLike, vasopressors: Any = False) -> int | np.ndarray:
     """CLIF-C OF circulation score: MAP >= 70 mmHg -> 1, MAP < 70 -> 2, vasopressors (any MAP) -> 3 (Jalan 2014)."""
     map_a = positive("map_mmhg", map_mmhg, "a finite mean arterial pressure > 0 mmHg")
-    return _int_out(_circulation(map_a, flag("vasopressors", vasopressors)))
+    return int_out(_circulation(map_a, flag("vasopressors", vasopressors)))
 
 
 def respiration_score(pao2_fio2: ArrayLike | None = None, spo2_fio2: ArrayLike | None = None) -> int | np.ndarray:
@@ -248,7 +233,7 @@ def respiration_score(pao2_fio2: ArrayLike | None = None, spo2_fio2: ArrayLike |
     PaO2/FiO2 (mmHg per FiO2 fraction): > 300 -> 1, > 200 and <= 300 -> 2, <= 200 -> 3.
     SpO2/FiO2 (% per FiO2 fraction): > 357 -> 1, > 214 and <= 357 -> 2, <= 214 -> 3.
     """
-    return _int_out(_respiration(*_oxygenation(pao2_fio2, spo2_fio2)))
+    return int_out(_respiration(*_oxygenation(pao2_fio2, spo2_fio2)))
 
 
 def clif_c_of(
@@ -277,7 +262,7 @@ def clif_c_of(
         ),
         "respiration": _respiration(*_oxygenation(pao2_fio2, spo2_fio2)),
     }
-    return _dict_out(parts, _int_out)
+    return _dict_out(parts, int_out)
 
 
 def clif_c_ofs(
@@ -297,7 +282,7 @@ def clif_c_ofs(
         bilirubin_mg_dl, creatinine_mg_dl, he_grade, inr, map_mmhg,
         rrt=rrt, vasopressors=vasopressors, pao2_fio2=pao2_fio2, spo2_fio2=spo2_fio2,
     )  # fmt: skip
-    return _int_out(sum(np.asarray(scores[k]) for k in _ORGANS))
+    return int_out(sum(np.asarray(scores[k]) for k in _ORGANS))
 
 
 # ---------------------------------------------------------------------------
@@ -343,7 +328,7 @@ def organ_failures(
     a failure, so it is not an argument here.
     """
     parts, _, _ = _failures(bilirubin_mg_dl, creatinine_mg_dl, he_grade, inr, rrt, vasopressors, pao2_fio2, spo2_fio2)
-    return _dict_out(parts, _bool_out)
+    return _dict_out(parts, bool_out)
 
 
 def aclf_grade(
@@ -375,7 +360,7 @@ def aclf_grade(
     he_mild = (he == 1) | (he == 2)
     other = f["liver"] | f["coagulation"] | f["circulation"] | f["respiration"]
     grade_1 = (n == 1) & (f["kidney"] | (other & (cr_mid | he_mild)) | (f["brain"] & cr_mid))
-    return _int_out(np.where(n >= 3, 3, np.where(n == 2, 2, np.where(grade_1, 1, 0))))
+    return int_out(np.where(n >= 3, 3, np.where(n == 2, 2, np.where(grade_1, 1, 0))))
 
 
 # ---------------------------------------------------------------------------
@@ -398,7 +383,7 @@ def clif_c_aclf(clif_c_of_score: ArrayLike, age_years: ArrayLike, wbc_10e9_l: Ar
         )
     age = _age(age_years)
     wbc = positive("wbc_10e9_l", wbc_10e9_l, "a finite white cell count > 0 x 10^9/L (its logarithm is taken)")
-    return _float_out(10.0 * (0.33 * arr + 0.04 * age + 0.63 * np.log(wbc) - 2.0))
+    return float_out(10.0 * (0.33 * arr + 0.04 * age + 0.63 * np.log(wbc) - 2.0))
 
 
 def clif_c_ad(
@@ -420,7 +405,7 @@ def clif_c_ad(
     wbc = positive("wbc_10e9_l", wbc_10e9_l, "a finite white cell count > 0 x 10^9/L (its logarithm is taken)")
     na = positive("sodium_mmol_l", sodium_mmol_l, "a finite serum sodium > 0 mmol/L")
     x = 0.03 * age + 0.66 * np.log(cr) + 1.71 * np.log(inr_a) + 0.88 * np.log(wbc) - 0.05 * na + 8.0
-    return _float_out(10.0 * x)
+    return float_out(10.0 * x)
 
 
 # ---------------------------------------------------------------------------
@@ -455,7 +440,7 @@ def apasl_aclf(
         pta = positive("pta_percent", pta_percent, "a finite prothrombin activity > 0 %")
         coag = coag | (pta < APASL_PTA_PERCENT)
     clinical = flag("ascites", ascites) | flag("encephalopathy", encephalopathy)
-    return _bool_out((bili >= APASL_BILIRUBIN_MG_DL) & coag & clinical)
+    return bool_out((bili >= APASL_BILIRUBIN_MG_DL) & coag & clinical)
 
 
 # ---------------------------------------------------------------------------
@@ -473,4 +458,4 @@ def reverter_6w_mortality(meld: ArrayLike) -> float | np.ndarray:
     bad = m < MELD_MIN
     if np.any(bad):
         raise ValueError(f"meld must be a finite MELD score >= {MELD_MIN:g}; got {first_bad(m, bad)!r}")
-    return _float_out(1.0 / (1.0 + np.exp(-(REVERTER_INTERCEPT + REVERTER_MELD_SLOPE * m))))
+    return float_out(1.0 / (1.0 + np.exp(-(REVERTER_INTERCEPT + REVERTER_MELD_SLOPE * m))))

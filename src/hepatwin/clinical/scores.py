@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._checks import first_bad, flag, positive
+from ._checks import first_bad, flag, float_out, int_out, positive
 from .units import (
     to_g_dl_albumin,
     to_g_l_albumin,
@@ -69,16 +69,6 @@ MELD_CAP = 40
 
 def _round_half_up(x: np.ndarray) -> np.ndarray:
     return np.floor(np.asarray(x, dtype=float) + 0.5 + _ROUND_TOL)
-
-
-def _int_out(arr: np.ndarray) -> int | np.ndarray:
-    arr = np.asarray(arr).astype(np.int64)
-    return int(arr) if arr.ndim == 0 else arr
-
-
-def _float_out(arr: np.ndarray) -> float | np.ndarray:
-    arr = np.asarray(arr, dtype=float)
-    return float(arr) if arr.ndim == 0 else arr
 
 
 def _normalise_labels(arr: np.ndarray) -> np.ndarray:
@@ -186,7 +176,7 @@ def child_pugh_points(
     p_bili = np.where(bili < low, 1, np.where(bili <= high, 2, 3))
     p_alb = np.where(alb > 3.5, 1, np.where(alb >= 2.8, 2, 3))
     p_inr = np.where(inr_a < 1.7, 1, np.where(inr_a <= 2.3, 2, 3))
-    return _int_out(p_bili + p_alb + p_inr + asc + he)
+    return int_out(p_bili + p_alb + p_inr + asc + he)
 
 
 def child_pugh_class(points: ArrayLike) -> str | np.ndarray:
@@ -241,7 +231,7 @@ def meld(
     the tenth decimal place, multiplied by 10, capped at 40.
     """
     m = _meld_i(bilirubin_mg_dl, inr, creatinine_mg_dl, dialysis)
-    return _int_out(np.minimum(m, MELD_CAP))
+    return int_out(np.minimum(m, MELD_CAP))
 
 
 def meld_na(
@@ -272,7 +262,7 @@ def meld_na(
     m = _meld_i(bilirubin_mg_dl, inr, creatinine_mg_dl, dialysis)
     d = 137.0 - _sodium(sodium)
     adjusted = np.where(m > 11, m + 1.32 * d - 0.033 * m * d, m)
-    return _int_out(np.minimum(_round_half_up(adjusted), MELD_CAP))
+    return int_out(np.minimum(_round_half_up(adjusted), MELD_CAP))
 
 
 def meld_3(
@@ -320,7 +310,7 @@ def meld_3(
         - 1.83 * d_alb * ln_c
         + 6.0
     )
-    return _int_out(np.minimum(_round_half_up(score), MELD_CAP))
+    return int_out(np.minimum(_round_half_up(score), MELD_CAP))
 
 
 # ---------------------------------------------------------------------------
@@ -332,7 +322,7 @@ def albi(bilirubin_umol_l: ArrayLike, albumin_g_l: ArrayLike) -> float | np.ndar
     """ALBI score = 0.66 log10(bilirubin, umol/L) - 0.085 albumin (g/L) (Johnson et al.)."""
     bili = positive("bilirubin_umol_l", bilirubin_umol_l, "a finite bilirubin > 0 umol/L")
     alb = positive("albumin_g_l", albumin_g_l, "a finite albumin > 0 g/L")
-    return _float_out(0.66 * np.log10(bili) - 0.085 * alb)
+    return float_out(0.66 * np.log10(bili) - 0.085 * alb)
 
 
 def albi_grade(score: ArrayLike) -> int | np.ndarray:
@@ -344,7 +334,7 @@ def albi_grade(score: ArrayLike) -> int | np.ndarray:
     bad = ~np.isfinite(arr)
     if np.any(bad):
         raise ValueError(f"score must be a finite ALBI score; got {first_bad(arr, bad)!r}")
-    return _int_out(np.where(arr <= -2.60, 1, np.where(arr <= -1.39, 2, 3)))
+    return int_out(np.where(arr <= -2.60, 1, np.where(arr <= -1.39, 2, 3)))
 
 
 # ---------------------------------------------------------------------------
