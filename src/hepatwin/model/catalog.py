@@ -121,22 +121,28 @@ class Event:
     """A clinical event a trial can count as time to event: its ADaM parameter code and label, and how it is
     timed: `threshold`, by the trial's own Exp(1) threshold on a cumulative hazard after the run (an event
     that ends follow-up or changes nothing); `counter`, by the model state that counts it, the engine having
-    fired it (a spec trigger of the same name: an event that changes the patient); neither, a composite."""
+    fired it (a spec trigger of the same name: an event that changes the patient); `of`, a composite: the
+    first of the named events."""
 
     name: str
     code: str
     label: str
     threshold: bool = True
     counter: str | None = None
+    of: tuple[str, ...] = ()
 
 
 EVENTS: dict[str, Event] = {e.name: e for e in (
     Event("death", "OS", "Overall survival (days)"),
     Event("decompensation", "TTDECOMP", "Time to decompensation event (days)"),
     Event("transplant", "TTTX", "Time to liver transplantation (days)"),
-    Event("death_or_transplant", "TFS", "Transplant-free survival (days)", threshold=False),
     Event("variceal_bleeding", "TTVB", "Time to variceal bleeding (days)", threshold=False, counter="N_vb"),
     Event("hcc", "TTHCC", "Time to hepatocellular carcinoma (days)", threshold=False, counter="N_hcc"),
+    Event("death_or_transplant", "TFS", "Transplant-free survival (days)", threshold=False,
+          of=("death", "transplant")),
+    Event("decompensation_or_death", "DFS", "Decompensation-free survival (days)", threshold=False,
+          of=("decompensation", "variceal_bleeding", "death")),
+    Event("hcc_or_death", "HCCFS", "HCC-free survival (days)", threshold=False, of=("hcc", "death")),
 )}
 #: the events the engine fires (spec triggers), by name
 STATE_EVENTS: tuple[str, ...] = tuple(name for name, e in EVENTS.items() if e.counter)

@@ -148,14 +148,17 @@ def adam_adtte(res: TrialResult) -> pd.DataFrame:
     s = res.subjects
     frames = []
     for event, (code, label) in TTE_PARAMS.items():
-        # the composite (no column of its own): death or transplant, whichever ended follow-up
-        day = s[f"{event}_day"] if f"{event}_day" in s else s["death_day"].fillna(s["transplant_day"])
-        has = day.notna().to_numpy()
+        parts = EVENTS[event].of or (event,)
+        # the first of the events (one event of its own, or a composite's), and which it was
+        days = np.column_stack([s[f"{p}_day"].to_numpy(dtype=float) for p in parts])
+        has = np.isfinite(days).any(axis=1)
+        first = np.argmin(np.where(np.isfinite(days), days, np.inf), axis=1)
+        day = days[np.arange(len(s)), first]
         aval = np.where(has, day, s["end_day"])
         frames.append(pd.DataFrame({
             "STUDYID": _studyid(res.protocol), "REPLICATE": s["replicate"], "USUBJID": s["usubjid"],
             "TRTP": s["arm"], "PARAMCD": code, "PARAM": label, "EVENT": event, "AVAL": aval,
-            "CNSR": np.where(has, 0, 1), "EVNTDESC": np.where(has, event, ""),
+            "CNSR": np.where(has, 0, 1), "EVNTDESC": np.where(has, np.asarray(parts, dtype=object)[first], ""),
             "CNSDTDSC": np.where(has, "", s["end_reason"]),
         }))
     return pd.concat(frames, ignore_index=True)
