@@ -66,7 +66,7 @@ def _toml(d: dict) -> str:
 @pytest.mark.parametrize("change, words", [
     ({"visits": {"days": [0, 1, 29]}}, ["visit day 1", "first infusion", "msc"]),
     ({"visits": {"days": [5, 29]}}, ["visits.days", "baseline, day 0"]),
-    ({"endpoint": [{"name": "x", "kind": "change", "variable": "ALT"}]}, ["endpoint[0]", "ALT", "Alb"]),
+    ({"endpoint": [{"name": "x", "kind": "change", "variable": "LDH"}]}, ["endpoint[0]", "LDH", "Alb"]),
     ({"arm": [{"name": "c", "n": 4, "control": True, "regimen": [{"dose": 1e8, "days": [1]}]}]},
      ["arm[0]", "control arm"]),
     ({"arm": [{"name": "a", "n": 4, "regimen": [{"dose": -1e8, "days": [1]}]}]}, ["arm[0].regimen[0].dose", "-1"]),

@@ -9,7 +9,7 @@ import pandas as pd
 import xarray as xr
 
 from . import DISCLAIMER
-from .clinical import albi, albi_grade, child_pugh_class, child_pugh_points, meld, meld_3, meld_na
+from .clinical.panel import lab_scores
 from .model.catalog import SCORES as CATALOG_SCORES
 
 #: score variable -> (unit, description), from the model's catalog
@@ -35,33 +35,22 @@ def build_dataset(model, t: np.ndarray, y: np.ndarray, params: np.ndarray, scena
                                        "module": spec.module_of[name]})
     ds = xr.Dataset(data, coords=coords)
     if ok.any():
-        add_scores(ds, female=scenario.patient.sex == "female", valid=ok)
+        add_scores(ds, female=scenario.patient.sex == "female", valid=ok, age_years=scenario.patient.age_years)
     ds.attrs.update({"title": scenario.name, "model": spec.name, "disclaimer": DISCLAIMER,
                      "etiology": scenario.patient.etiology, "sex": scenario.patient.sex})
     return ds
 
 
-def add_scores(ds: xr.Dataset, female: bool, valid: np.ndarray | None = None) -> None:
-    """Add Child-Pugh, MELD, MELD-Na, MELD 3.0 and ALBI computed from the lab variables."""
+def add_scores(ds: xr.Dataset, female: bool, valid: np.ndarray | None = None,
+               age_years: float | np.ndarray | None = None) -> None:
+    """Add every clinical score (`clinical.panel.lab_scores`: Child-Pugh, MELD, MELD-Na, MELD 3.0, ALBI, FIB-4,
+    APRI, CLIF-C AD) computed from the lab variables; `age_years` defaults to the dataset's `age_years` attribute."""
     n = ds.sizes["time"]
     valid = np.ones(n, dtype=bool) if valid is None else valid
-    bil = ds["Bil_mgdl"].values[valid]
-    inr = ds["INR"].values[valid]
-    cr = ds["Cr_mgdl"].values[valid]
-    na = ds["Na"].values[valid]
-    alb_gl = ds["Alb"].values[valid]
-    asc = ds["ascites_grade"].values[valid].astype(int)
-    he = ds["he_grade"].values[valid].astype(int)
-    cp = np.asarray(child_pugh_points(bil, alb_gl / 10.0, inr, asc, he))
-    values = {
-        "child_pugh_points": cp.astype(float),
-        "child_pugh_class": np.asarray(child_pugh_class(cp)),
-        "meld": np.asarray(meld(bil, inr, cr), dtype=float),
-        "meld_na": np.asarray(meld_na(bil, inr, cr, na), dtype=float),
-        "meld_3": np.asarray(meld_3(bil, inr, cr, na, alb_gl / 10.0, female), dtype=float),
-        "albi": np.asarray(albi(ds["Bil"].values[valid], alb_gl), dtype=float),
-    }
-    values["albi_grade"] = np.asarray(albi_grade(values["albi"]), dtype=float)
+    age = ds.attrs.get("age_years", np.nan) if age_years is None else age_years
+    labs = {k: ds[k].values[valid] for k in ("Bil", "Alb", "INR", "Cr", "Na", "AST", "ALT", "PLT", "WBC")}
+    values = lab_scores(labs, female=female, age_years=age, ascites_grade=ds["ascites_grade"].values[valid],
+                        he_grade=ds["he_grade"].values[valid])
     for name, (unit, desc) in SCORES.items():
         v = values[name]
         full = np.full(n, "", dtype=object) if v.dtype.kind in "US" else np.full(n, np.nan)

@@ -73,7 +73,7 @@ def natural_history(cfg: PopulationConfig, n: int, chunk: int = 2000, *, engine:
     ch = run.y[:, names.index("CH_death"), :]
     bleeds = run.y[:, names.index("N_vb"), :]
     out = run.baseline[["patient_id", "meld", "child_pugh_class", "child_pugh_points", "ascites_grade", "HVPG",
-                        "Alb", "age_years"]].copy()
+                        "Alb", "CHE", "age_years"]].copy()
     out["stage"] = run.stage
     out["ok"] = run.ok
     for day in COHORT_DAYS[1:]:

@@ -222,6 +222,14 @@ def natural_history_rows(path: Path, n: int, engine: str = "numba") -> list[Row]
     six = cohort["surv_after_bleed_6w"].dropna()
     rate_row("reverter_6w_mortality_after_bleed", src.REVERTER_2014, "6-week mortality after a first variceal bleed",
              16.0, 1 - six.to_numpy())
+    # serum cholinesterase by Child-Pugh class (mean U/L), a lab the model was not fitted to
+    for cls, pub in (("A", 5368.0), ("B", 2943.0), ("C", 1833.0)):
+        g = cohort.loc[cohort["child_pugh_class"] == cls, "CHE"].to_numpy(float)
+        mean, lo, hi = bootstrap_mean(g) if g.size else (math.nan, math.nan, math.nan)
+        ok = g.size >= 10 and abs(mean - pub) <= 0.3 * pub
+        rows.append(Row(f"meng_che_child_{cls}", src.MENG_2013, f"serum cholinesterase, Child-Pugh {cls} (U/L)", pub,
+                        mean if g.size else None, [lo, hi],
+                        f"|simulated - published| <= 30% of published (n = {g.size})", bool(ok)))
     dec = cohort[cohort["stage"] == 3]
     days = np.array([91.0, 182.0, 365.25, 730.5, 1095.75, 1461.0, 1826.25])
     curve = np.array([dec[f"surv_{d:g}"].mean() for d in days]) if len(dec) else np.full(days.size, np.nan)

@@ -54,3 +54,17 @@ def bool_out(arr: np.ndarray) -> bool | np.ndarray:
     """A yes/no result: a Python bool for a scalar input, a bool array otherwise."""
     arr = np.asarray(arr, dtype=bool)
     return bool(arr) if arr.ndim == 0 else arr
+
+
+#: assumed: a plausibility bound on ages that catches ages given in days or months
+AGE_MAX_YEARS = 120.0
+
+
+def check_age(value: ArrayLike) -> np.ndarray:
+    """Ages in years, each > 0 and <= AGE_MAX_YEARS; a ValueError naming the first one that is not."""
+    expected = f"an age in years, > 0 and <= {AGE_MAX_YEARS:g}"
+    arr = positive("age_years", value, expected)
+    bad = arr > AGE_MAX_YEARS
+    if np.any(bad):
+        raise ValueError(f"age_years must be {expected}; got {first_bad(arr, bad)!r}")
+    return arr

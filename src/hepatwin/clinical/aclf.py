@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._checks import bool_out, first_bad, flag, float_out, int_out, positive
+from ._checks import bool_out, check_age, first_bad, flag, float_out, int_out, positive
 
 __all__ = [
     "aclf_grade",
@@ -93,7 +93,6 @@ REVERTER_MELD_SLOPE = 0.207
 #: The lowest value the MELD formula can give (all labs floored at 1.0: 10 * 0.643 = 6.43 -> 6).
 MELD_MIN = 6.0
 
-_AGE_MAX_YEARS = 120.0  # assumed: a plausibility bound that catches ages given in days or months
 
 _ORGANS = ("liver", "kidney", "brain", "coagulation", "circulation", "respiration")
 
@@ -120,15 +119,6 @@ def _he_grade(value: ArrayLike) -> np.ndarray:
     if np.any(bad):
         raise ValueError(f"he_grade must be {expected}; got {first_bad(arr, bad)!r}")
     return arr.astype(np.int64)
-
-
-def _age(value: ArrayLike) -> np.ndarray:
-    expected = f"an age in years, > 0 and <= {_AGE_MAX_YEARS:g}"
-    arr = _finite("age_years", value, expected)
-    bad = (arr <= 0) | (arr > _AGE_MAX_YEARS)
-    if np.any(bad):
-        raise ValueError(f"age_years must be {expected}; got {first_bad(arr, bad)!r}")
-    return arr
 
 
 def _oxygenation(pao2_fio2: ArrayLike | None, spo2_fio2: ArrayLike | None) -> tuple[np.ndarray, float, float]:
@@ -381,7 +371,7 @@ def clif_c_aclf(clif_c_of_score: ArrayLike, age_years: ArrayLike, wbc_10e9_l: Ar
         raise ValueError(
             f"clif_c_of_score must be a CLIF-C OF score, an integer from 6 to 18; got {first_bad(arr, bad)!r}"
         )
-    age = _age(age_years)
+    age = check_age(age_years)
     wbc = positive("wbc_10e9_l", wbc_10e9_l, "a finite white cell count > 0 x 10^9/L (its logarithm is taken)")
     return float_out(10.0 * (0.33 * arr + 0.04 * age + 0.63 * np.log(wbc) - 2.0))
 
@@ -399,7 +389,7 @@ def clif_c_ad(
     Age in years, creatinine in mg/dL, white cell count in 10^9/L, sodium in mmol/L. For acute decompensation
     without ACLF. No floors or caps are applied to the inputs (none are given by the source).
     """
-    age = _age(age_years)
+    age = check_age(age_years)
     cr = positive("creatinine_mg_dl", creatinine_mg_dl, "a finite creatinine > 0 mg/dL (its logarithm is taken)")
     inr_a = positive("inr", inr, "a finite INR > 0 (its logarithm is taken)")
     wbc = positive("wbc_10e9_l", wbc_10e9_l, "a finite white cell count > 0 x 10^9/L (its logarithm is taken)")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._checks import first_bad, positive
+from ._checks import check_age, float_out, positive
 
 __all__ = [
     "APRI_CIRRHOSIS_HIGH_CUTOFF",
@@ -63,23 +63,6 @@ APRI_CIRRHOSIS_LOW_CUTOFF = 1.0
 #: APRI 2.0 for cirrhosis in hepatitis B: sensitivity 28 %, specificity 87 % (Jin 2012, V).
 APRI_CIRRHOSIS_HIGH_CUTOFF = 2.0
 
-_AGE_MAX_YEARS = 120.0  # assumed: a plausibility bound that catches ages given in days or months
-
-
-def _float_out(arr: np.ndarray) -> float | np.ndarray:
-    arr = np.asarray(arr, dtype=float)
-    return float(arr) if arr.ndim == 0 else arr
-
-
-def _age(value: ArrayLike) -> np.ndarray:
-    expected = f"an age in years, > 0 and <= {_AGE_MAX_YEARS:g}"
-    arr = positive("age_years", value, expected)
-    bad = arr > _AGE_MAX_YEARS
-    if np.any(bad):
-        raise ValueError(f"age_years must be {expected}; got {first_bad(arr, bad)!r}")
-    return arr
-
-
 def fib4(
     age_years: ArrayLike, ast_u_l: ArrayLike, alt_u_l: ArrayLike, platelets_10e9_l: ArrayLike
 ) -> float | np.ndarray:
@@ -88,11 +71,11 @@ def fib4(
     Age in years, AST and ALT in U/L, platelets in 10^9/L. Cut-offs: :data:`FIB4_LOW_CUTOFF` (< 1.45) and
     :data:`FIB4_HIGH_CUTOFF` (> 3.25).
     """
-    age = _age(age_years)
+    age = check_age(age_years)
     ast = positive("ast_u_l", ast_u_l, "a finite AST > 0 U/L")
     alt = positive("alt_u_l", alt_u_l, "a finite ALT > 0 U/L (its square root divides)")
     plt = positive("platelets_10e9_l", platelets_10e9_l, "a finite platelet count > 0 x 10^9/L")
-    return _float_out(age * ast / (plt * np.sqrt(alt)))
+    return float_out(age * ast / (plt * np.sqrt(alt)))
 
 
 def apri(
@@ -109,4 +92,4 @@ def apri(
     ast = positive("ast_u_l", ast_u_l, "a finite AST > 0 U/L")
     plt = positive("platelets_10e9_l", platelets_10e9_l, "a finite platelet count > 0 x 10^9/L")
     uln = positive("ast_uln_u_l", ast_uln_u_l, "a finite AST upper limit of normal > 0 U/L")
-    return _float_out(ast / uln * 100.0 / plt)
+    return float_out(ast / uln * 100.0 / plt)

@@ -8,6 +8,7 @@ from . import (
     fibrosis,
     inflammation,
     injury,
+    labs,
     microcirculation,
     msc,
     observables,
@@ -34,6 +35,7 @@ def build_model() -> ModelSpec:
         observables.module(),
         survival.module(),
         events.module(),
+        labs.module(),
     ]
     return ModelSpec("hepatwin_liver_msc", modules,
                      "Organ-level chronic liver disease and mesenchymal stem cell therapy model.")

@@ -35,6 +35,9 @@ UNIT_FACTORS: dict[str, float] = {
 
 _HENRIKSEN = "Henriksen 2014 doi:10.3109/00365513.2014.928940"
 _CYTOKINE_CV = dict(value=0.25, low=0.10, high=0.50)
+_EUBIVAS = "doi:10.1373/clinchem.2016.269811 (Carobene 2017, EuBIVAS):"
+_DESIRABLE = (" with the desirable analytical CV 0.5 x CV_I, sqrt(1 + 0.25) = 1.12; range CV_I alone to twice it "
+              "(day-to-day variation in sick patients)")
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,20 @@ LABS: dict[str, Lab] = {lab.variable: lab for lab in (
          "assumed: HVPG repeat-measurement variability ~1-2 mmHg"),
     _lab("CPA", "CPA", "Collagen Proportionate Area", "%", 0.25, 0.10, 0.50,
          "assumed: biopsy sampling error of CPA is large"),
+    _lab("ALT", "ALT", "Alanine Aminotransferase", "U/L", 0.104, 0.093, 0.19, _EUBIVAS +
+         " CV_I 9.3%; total 1.12 x CV_I" + _DESIRABLE),
+    _lab("AST", "AST", "Aspartate Aminotransferase", "U/L", 0.106, 0.095, 0.19, _EUBIVAS +
+         " CV_I 9.5%; total 1.12 x CV_I" + _DESIRABLE),
+    _lab("ALP", "ALP", "Alkaline Phosphatase", "U/L", 0.059, 0.053, 0.11, _EUBIVAS +
+         " CV_I 5.3%; total 1.12 x CV_I" + _DESIRABLE),
+    _lab("GGT", "GGT", "Gamma Glutamyl Transferase", "U/L", 0.10, 0.089, 0.18, _EUBIVAS +
+         " CV_I 8.9%; total 1.12 x CV_I" + _DESIRABLE),
+    _lab("CHE", "CHE", "Cholinesterase", "U/L", 0.047, 0.042, 0.09, "doi:10.1515/cclm-2025-0240 (Akbulut 2025: "
+         "cholinesterase CV_I 3.5% men, 4.8% women); total 1.12 x 4.2%" + _DESIRABLE),
+    _lab("PLT", "PLAT", "Platelets", "10^9/L", 0.086, 0.077, 0.16, "PMID:1497462 (platelet CV_I 6.7% men, 8.6% "
+         "women); total 1.12 x 7.7%" + _DESIRABLE),
+    _lab("WBC", "WBC", "Leukocytes", "10^9/L", 0.149, 0.133, 0.27, "PMID:1497462 (white cell CV_I 10.8% men, "
+         "15.7% women); total 1.12 x 13.3%" + _DESIRABLE),
 )}
 LAB_VARIABLES: tuple[str, ...] = tuple(LABS)
 
@@ -111,9 +128,14 @@ SCORES: dict[str, Score] = {s.name: s for s in (
     Score("meld_3", "1", "MELD 3.0 (Kim 2021)", "MELD3", "MELD 3.0 Score"),
     Score("albi", "1", "ALBI score", "ALBI", "ALBI Score"),
     Score("albi_grade", "1", "ALBI grade 1-3"),
+    Score("fib4", "1", "FIB-4 index (Sterling 2006)", "FIB4", "FIB-4 Index"),
+    Score("apri", "1", "AST to platelet ratio index (APRI)", "APRI", "AST to Platelet Ratio Index"),
+    Score("clif_c_ad", "1", "CLIF-C AD score (Jalan 2015; decompensation without ACLF)", "CLIFCAD",
+          "CLIF-C AD Score"),
 )}
 #: scores a trial observes at each visit (computed from the noisy labs), in table order; each has a test code
-SCORE_VARIABLES: tuple[str, ...] = ("meld", "meld_na", "meld_3", "child_pugh_points", "albi")
+SCORE_VARIABLES: tuple[str, ...] = ("meld", "meld_na", "meld_3", "child_pugh_points", "albi", "fib4", "apri",
+                                    "clif_c_ad")
 
 
 @dataclass(frozen=True)

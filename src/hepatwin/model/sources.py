@@ -34,3 +34,20 @@ KANWAL_2023 = ("doi:10.1002/hep.32434 (Kanwal 2023: HCC incidence in cirrhosis b
                "person-years overall)")
 HCC_TABLE_2019 = ("https://pmc.ncbi.nlm.nih.gov/articles/PMC6628541 (Ther Adv Med Oncol 2019;11:1758835919861914, "
                   "Table 1: annual HCC incidence in cirrhosis by etiology)")
+CERIOTTI_2010 = ("doi:10.1515/CCLM.2010.315 (Ceriotti 2010: IFCC-traceable reference intervals for ALT, AST and GGT, "
+                 "ALT 8-41 / 9-59 U/L women / men, AST 11-34 U/L)")
+ANDERSEN_2026 = "PMID:41705920 (Andersen 2026, Scand J Clin Lab Invest: ALP reference interval 40-120 U/L)"
+BAVENO_VII = ("doi:10.1016/j.jhep.2021.12.022 (Baveno VII 2022: liver stiffness <= 15 kPa with platelets >= 150 x "
+              "10^9/L rules out clinically significant portal hypertension)")
+LATORRE_2016 = ("doi:10.1111/liv.12908 (Latorre 2016: platelets and HVPG, r = -0.47 in compensated cirrhosis; in "
+                "decompensated patients driven by liver function)")
+LUNOVA_2021 = ("doi:10.33549/physiolres.934626 (Lunova 2021: liver stiffness = 2.48 + 1.29 HVPG + 0.26 CPA kPa, "
+               "81 transplant candidates, shear-wave elastography)")
+EUBIVAS_2017 = ("doi:10.1373/clinchem.2016.269811 (Carobene 2017, EuBIVAS: within-subject biological variation "
+                "ALT 9.3%, AST 9.5%, ALP 5.3%, GGT 8.9%)")
+BV_CBC_1992 = ("PMID:1497462 (Arch Pathol Lab Med 1992;116:825: within-subject variation of platelets 6.7-8.6%, "
+               "white cells 10.8-15.7%)")
+AKBULUT_2025 = ("doi:10.1515/cclm-2025-0240 (Akbulut 2025: cholinesterase within-subject variation 3.5% men, 4.8% "
+                "women)")
+MENG_2013 = ("doi:10.3892/br.2013.60 (Meng 2013: serum cholinesterase by Child-Pugh class A/B/C 5368/2943/1833 U/L, "
+             "866 patients)")

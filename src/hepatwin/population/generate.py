@@ -115,7 +115,7 @@ def simulate_baseline(cfg: PopulationConfig, cand: pd.DataFrame, rtol: float = 1
         rows = np.flatnonzero(ok & (female == is_female))
         if rows.size:
             part = xr.Dataset({k: ("time", out[k].to_numpy()[rows]) for k in out.columns})
-            add_scores(part, female=is_female)
+            add_scores(part, female=is_female, age_years=cand["age_years"].to_numpy()[rows])
             for s in SCORES:
                 out.loc[rows, s] = np.asarray(part[s].values)
     out.insert(0, "engine_status", [STATUS_NAMES[int(s)] for s in sol.status])

@@ -35,6 +35,7 @@ RECORD = {
         **dict.fromkeys(("childpugh_B_2y", "childpugh_C_1y", "childpugh_C_2y"), False),
         "damico_stage1_annual": True, "damico_stage2_annual": True, "damico_stage3_annual": True,
         "damico_stage4_annual": True, "reverter_6w_mortality_after_bleed": True,
+        "meng_che_child_A": True, "meng_che_child_B": True, "meng_che_child_C": False,
         "damico_median_survival_decompensated": False,
     },
 }
@@ -52,11 +53,12 @@ GROUPS = [
                         "survival by Child-Pugh class, annual mortality by clinical stage (D'Amico 2006), "
                         "6-week mortality after variceal bleeding (Reverter 2014)",
      ("wiesner_", "childpugh_", "damico_", "reverter_")),
+    ("labs", "serum cholinesterase by Child-Pugh class in untreated cirrhosis (Meng 2013)", ("meng_",)),
 ]
 #: report kind -> the groups bearing on what it shows
 KINDS = {
-    "trial": ("msc_labs", "msc_durable", "adverse", "trial_survival", "natural_history"),
-    "compare": ("msc_labs", "msc_durable", "natural_history"),
+    "trial": ("msc_labs", "msc_durable", "adverse", "trial_survival", "natural_history", "labs"),
+    "compare": ("msc_labs", "msc_durable", "natural_history", "labs"),
 }
 
 

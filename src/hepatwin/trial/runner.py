@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..clinical import albi, child_pugh_points, meld, meld_3, meld_na
-from ..clinical.units import ALBUMIN_G_L_PER_G_DL, BILIRUBIN_UMOL_L_PER_MG_DL, CREATININE_UMOL_L_PER_MG_DL
+from ..clinical import meld
+from ..clinical.panel import lab_scores
 from ..engine.batched import STATUS_NAMES
 from ..engine.codegen import compile_model
 from ..engine.solver import check_engine, solve_patients
@@ -495,6 +495,7 @@ def _visit_labs(protocol: Protocol, part: pd.DataFrame, draws: list[_Draws], gri
         sigma = math.sqrt(math.log1p(protocol.assay_cv[lab].value ** 2))
         obs[lab] = true[lab] * np.exp(sigma * noise - 0.5 * sigma * sigma)
     female = part["female"].to_numpy(dtype=bool)[rows_j]
+    age = part["age_years"].to_numpy(dtype=float)[rows_j]
     asc = grid["ascites_grade"][rows_j, k].astype(int)
     he = grid["he_grade"][rows_j, k].astype(int)
     for src in (obs, true):
@@ -502,14 +503,8 @@ def _visit_labs(protocol: Protocol, part: pd.DataFrame, draws: list[_Draws], gri
             for name in SCORE_VARIABLES:
                 src[name] = np.empty(0)
             continue
-        # labs in SI units (umol/L, g/L); the scores take mg/dL and g/dL (factors of clinical/units.py)
-        bil, cr = src["Bil"] / BILIRUBIN_UMOL_L_PER_MG_DL, src["Cr"] / CREATININE_UMOL_L_PER_MG_DL
-        alb_g_dl = src["Alb"] / ALBUMIN_G_L_PER_G_DL
-        src["meld"] = np.asarray(meld(bil, src["INR"], cr), dtype=float)
-        src["meld_na"] = np.asarray(meld_na(bil, src["INR"], cr, src["Na"]), dtype=float)
-        src["meld_3"] = np.asarray(meld_3(bil, src["INR"], cr, src["Na"], alb_g_dl, female), dtype=float)
-        src["child_pugh_points"] = np.asarray(child_pugh_points(bil, alb_g_dl, src["INR"], asc, he), dtype=float)
-        src["albi"] = np.asarray(albi(src["Bil"], src["Alb"]), dtype=float)
+        scores = lab_scores(src, female=female, age_years=age, ascites_grade=asc, he_grade=he)
+        src.update({name: scores[name] for name in SCORE_VARIABLES})
     names = (*LAB_VARIABLES, *SCORE_VARIABLES)
     n_rows, n_names = rows_j.size, len(names)
     usub = np.array([s["usubjid"] for s in subjects], dtype=object)
