@@ -1,5 +1,6 @@
-"""Trial report: CONSORT counts, lab trajectories by arm with CIs, Kaplan-Meier curves, forest plot,
-adverse-event tables, and the research-use disclaimer."""
+"""Trial report: CONSORT counts, lab trajectories by arm with CIs, Kaplan-Meier curves, cumulative incidence
+with competing events beside 1 - Kaplan-Meier, forest plot, adverse-event tables, and the research-use
+disclaimer."""
 
 from __future__ import annotations
 
@@ -127,6 +128,56 @@ def _km_figure(adtte: pd.DataFrame, paramcd: str, title: str, arms: list[str]):
     return fig
 
 
+def _cif(adtte: pd.DataFrame, paramcd: str, title: str, path: Path, arms: list[str]) -> str:
+    return _save(_cif_figure(adtte, paramcd, title, arms), path)
+
+
+def _cif_figure(adtte: pd.DataFrame, paramcd: str, title: str, arms: list[str]):
+    """Cumulative incidence (Aalen-Johansen, death and transplant competing) by arm as steps with 95% CI and
+    censoring marks, 1 - Kaplan-Meier of the same event (competing events censored) thin and dashed in the
+    arm's colour, and numbers at risk and events below; styles as in the Kaplan-Meier figure."""
+    import numpy as np
+    from lifelines import KaplanMeierFitter
+    from lifelines.plotting import add_at_risk_counts
+    from matplotlib import patheffects
+
+    from ..trial.analysis import cif_curves, competing_risk_data
+
+    data = competing_risk_data(adtte, paramcd)
+    curves = cif_curves(adtte, paramcd)
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    fitters, top = [], 0.0
+    for k, arm in enumerate(_arm_order(arms, data["TRTP"])):
+        g = data[data["TRTP"].astype(str) == arm]
+        t, e = g["T"].to_numpy(float), g["E"].to_numpy(int)
+        c = curves[arm]
+        st = _style(k)
+        days = c["day"].to_numpy(float)
+        ax.step(days, c["cif"], where="post", color=st["color"], linestyle=st["linestyle"],
+                linewidth=st["linewidth"], zorder=3 + k, label=f"{arm}: cumulative incidence")
+        ax.fill_between(days, c["ci_low"], c["ci_high"], step="post", alpha=0.08, color=st["color"])
+        # over the incidence curves, outlined in white so it shows where the two agree
+        ax.step(days, c["one_minus_km"], where="post", color=st["color"], linestyle=(0, (4, 3)), linewidth=1.0,
+                zorder=10 + k, label=f"{arm}: 1 − Kaplan-Meier",
+                path_effects=[patheffects.withStroke(linewidth=2.4, foreground="white")])
+        censored = np.sort(t[e == 0])
+        at = np.clip(np.searchsorted(days, censored, side="right") - 1, 0, None)
+        ax.plot(censored, c["cif"].to_numpy()[at], linestyle="None", marker="|", ms=9, mew=1.4, color=st["color"],
+                zorder=3 + k)
+        top = max(top, float(np.nanmax(c[["cif", "ci_high", "one_minus_km"]].to_numpy(float))))
+        fitters.append(KaplanMeierFitter(label=str(arm)).fit(t, event_observed=(e == 1)))
+    ax.set_ylim(0, min(1.04, max(0.1, 1.1 * top)))
+    ax.set_xlim(left=0)
+    ax.set_xlabel("study day")
+    ax.set_ylabel("probability of event")
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, title="arm (| censored)")
+    if fitters:
+        add_at_risk_counts(*fitters, ax=ax, fig=fig, rows_to_show=["At risk", "Events"])
+    fig.tight_layout()
+    return fig
+
+
 def _forest(comps: pd.DataFrame, path: Path) -> str:
     return _save(_forest_figure(comps), path)
 
@@ -179,6 +230,7 @@ def trial_report(protocol, analysis: dict[str, pd.DataFrame], consort: pd.DataFr
                  consort_note: str = "") -> Path:
     """Write `report.html` with its figures under `figures/`; `consort` is the CONSORT table for people
     (`hepatwin.trial.tables.consort_table`), `consort_note` the sentence stating its period."""
+    from ..trial.analysis import COMPETED_EVENTS, TERMINAL_EVENTS
     from ..trial.tables import TTE_PARAMS
 
     out = Path(out_dir)
@@ -194,6 +246,11 @@ def trial_report(protocol, analysis: dict[str, pd.DataFrame], consort: pd.DataFr
             code, label = TTE_PARAMS[e.event]
             figs.append({"title": f"Kaplan-Meier: {e.name}",
                          "data": _km(tables["adtte"], code, label, out / "figures" / f"km_{code}.png", order)})
+            if e.event in COMPETED_EVENTS:
+                competing = " and ".join(TERMINAL_EVENTS)
+                figs.append({"title": f"Cumulative incidence: {e.name} ({competing} competing)",
+                             "data": _cif(tables["adtte"], code, f"{label}\ncumulative incidence, {competing} "
+                                          "competing", out / "figures" / f"cif_{code}.png", order)})
     if not analysis["comparisons"].empty and analysis["comparisons"]["estimate"].notna().any():
         figs.append({"title": "Forest plot of arm comparisons",
                      "data": _forest(analysis["comparisons"], out / "figures" / "forest.png")})
@@ -210,6 +267,8 @@ def trial_report(protocol, analysis: dict[str, pd.DataFrame], consort: pd.DataFr
         screening=_table(screening),
         figures=figs, comparisons=_table(analysis["comparisons"]), survival=_table(analysis["survival"]),
         logrank=_table(analysis["logrank"]), cox=_table(analysis["cox"]),
+        cif=_table(analysis.get("cumulative_incidence", pd.DataFrame())),
+        competing=" and ".join(t.replace("_", " ") for t in TERMINAL_EVENTS),
         adverse=_table(analysis["adverse_events"]), trust=trust_section("trial"),
         visits=_table(analysis["visits"][["arm", "param", "visit_day", "n", "mean", "sd", "ci_low", "ci_high",
                                           "chg_mean", "chg_ci_low", "chg_ci_high", "chg_p"]]),

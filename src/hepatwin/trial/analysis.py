@@ -1,4 +1,5 @@
-"""Trial statistics on the ADaM-like tables: visit summaries, ANCOVA, survival, adverse events.
+"""Trial statistics on the ADaM-like tables: visit summaries, ANCOVA, survival, competing-risk cumulative
+incidence, adverse events.
 
 Every function takes tables (ADLB, ADTTE, ADSL, AE) rather than model objects, so the same analysis
 runs on real trial data shaped the same way.
@@ -11,6 +12,9 @@ import warnings
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from ..model.catalog import EVENTS
+from .runner import DISPOSITIONS
 
 
 def _ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:
@@ -56,6 +60,18 @@ COMPARISON_COLUMNS = ["param", "visit_day", "arm", "reference", "estimate", "ci_
 SURVIVAL_COLUMNS = ["arm", "paramcd", "day", "survival", "ci_low", "ci_high", "at_risk", "events", "note"]
 LOGRANK_COLUMNS = ["endpoint", "paramcd", "statistic", "p", "events", "note"]
 COX_COLUMNS = ["paramcd", "arm", "reference", "hr", "ci_low", "ci_high", "p", "note"]
+#: columns of the cumulative-incidence table (also when no endpoint has a competing event)
+CIF_COLUMNS = ["arm", "paramcd", "day", "cif", "ci_low", "ci_high", "one_minus_km", "n_at_risk", "events",
+               "competing", "note"]
+
+#: catalog events that end a subject's follow-up (they are also a way of leaving the trial, a disposition):
+#: after one of them no other event can be observed
+TERMINAL_EVENTS: tuple[str, ...] = tuple(name for name in EVENTS if name in DISPOSITIONS)
+#: catalog events a terminal event can pre-empt: single events (not composites) that do not end follow-up.
+#: For these, 1 - Kaplan-Meier (terminal events censored) estimates the incidence in a world without death
+#: or transplant; the Aalen-Johansen cumulative incidence treats death and transplant as competing events.
+COMPETED_EVENTS: tuple[str, ...] = tuple(name for name, e in EVENTS.items()
+                                         if not e.of and name not in TERMINAL_EVENTS)
 
 
 def ancova(adlb: pd.DataFrame, param: str, visit_day: float, reference: str, *, on: str = "CHG",
@@ -157,6 +173,142 @@ def km_curves(adtte: pd.DataFrame, paramcd: str) -> dict[str, pd.DataFrame]:
     return out
 
 
+def _event_of_code(paramcd: str) -> str:
+    for name, e in EVENTS.items():
+        if e.code == paramcd:
+            return name
+    raise ValueError(f"unknown time-to-event parameter {paramcd!r}; the catalog's codes are "
+                     f"{', '.join(e.code for e in EVENTS.values())}")
+
+
+def competing_risk_data(adtte: pd.DataFrame, paramcd: str) -> pd.DataFrame:
+    """One row per subject of `paramcd` with TRTP, T (day) and E: 0 censored, 1 the event of `paramcd`,
+    2 a competing event (a terminal event: death or transplant, from the catalog and the dispositions).
+
+    A subject censored for the event is a competing event at the day of the first terminal event
+    (ADTTE rows OS, TTTX with CNSR 0) if that day is not after the censoring day; else stays censored.
+    An event of interest on the same day as a terminal event counts as the event of interest.
+    Subjects are matched on REPLICATE (when present) and USUBJID.
+    """
+    name = _event_of_code(paramcd)
+    if name not in COMPETED_EVENTS:
+        raise ValueError(f"{paramcd} ({name}) has no competing event: cumulative incidence with competing "
+                         f"{' and '.join(TERMINAL_EVENTS)} is for {', '.join(EVENTS[n].code for n in COMPETED_EVENTS)}")
+    own = adtte[adtte["PARAMCD"] == paramcd]
+    out = pd.DataFrame({"TRTP": own["TRTP"].to_numpy(), "T": own["AVAL"].to_numpy(float),
+                        "E": np.where(own["CNSR"].to_numpy() == 0, 1, 0)})
+    comp = adtte[adtte["PARAMCD"].isin([EVENTS[n].code for n in TERMINAL_EVENTS]) & (adtte["CNSR"] == 0)]
+    if comp.empty:
+        return out
+    if "USUBJID" not in adtte.columns:
+        raise ValueError("ADTTE needs USUBJID to match a subject's competing events (OS, TTTX) to its "
+                         f"{paramcd} row")
+    key = [c for c in ("REPLICATE", "USUBJID") if c in adtte.columns]
+    first = comp.groupby(key)["AVAL"].min()
+    day = first.reindex(pd.MultiIndex.from_frame(own[key]) if len(key) > 1 else own[key[0]]).to_numpy(float)
+    competing = (out["E"].to_numpy() == 0) & np.isfinite(day) & (day <= out["T"].to_numpy())
+    out.loc[competing, "T"] = day[competing]
+    out.loc[competing, "E"] = 2
+    return out
+
+
+def _untie(t: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Days with each event of interest that shares its day with a competing event moved a hair earlier.
+
+    lifelines' Aalen-Johansen fitter jitters such ties at random (and reseeds numpy's global generator to do
+    it). Moving the events of interest just before the tie instead (by less than half the smallest gap
+    between days, so nobody else enters or leaves the risk set in between) gives the tied estimate
+    exactly: S(t-) d1/n for the incidence at the tie and S(t-)(1 - d1/n)(1 - d2/(n - d1)) = S(t-)(1 - (d1 + d2)/n)
+    for event-free survival after it."""
+    t = t.astype(float).copy()
+    tied = (e == 1) & np.isin(t, t[e == 2])
+    if tied.any():
+        days = np.unique(t)
+        gap = float(np.diff(days).min()) if days.size > 1 else 1.0
+        t[tied] -= min(1e-6, gap / 2)
+    return t
+
+
+def _cif_fit(t: np.ndarray, e: np.ndarray) -> pd.DataFrame:
+    """Aalen-Johansen cumulative incidence of code 1 (lifelines) with its 95% CI, 1 - KM of code 1 with
+    code 2 censored, and the overall event-free survival, on lifelines' timeline (every distinct day)."""
+    from lifelines import AalenJohansenFitter, KaplanMeierFitter
+
+    t = _untie(t, e)
+    # lifelines sets the incidence of its first row (day 0) to 0, losing events on day 0: fit on days + 1, whose
+    # timeline is 0 and then each distinct day + 1, and give the rows their own days back (the origin row as day 0)
+    days = np.concatenate([[min(0.0, float(t.min()))], np.unique(t)])
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")  # log(0) of the log-log interval before the first event
+        aj = AalenJohansenFitter(alpha=0.05).fit(t + 1.0, e, event_of_interest=1)
+        km = KaplanMeierFitter().fit(t + 1.0, event_observed=(e == 1))
+        overall = KaplanMeierFitter().fit(t + 1.0, event_observed=(e != 0))
+    rows = {len(aj.cumulative_density_), len(km.survival_function_), len(overall.survival_function_)}
+    if rows != {len(days)}:
+        raise RuntimeError(f"lifelines' timelines have {sorted(rows)} rows, {len(days)} expected")
+    ci = aj.confidence_interval_.to_numpy(float)
+    # lifelines names its bounds the other way round (exp(-exp(.)) is decreasing): take them by size
+    curve = pd.DataFrame({"cif": aj.cumulative_density_.iloc[:, 0].to_numpy(float),
+                          "ci_low": np.fmin(ci[:, 0], ci[:, 1]), "ci_high": np.fmax(ci[:, 0], ci[:, 1]),
+                          "one_minus_km": 1.0 - km.survival_function_.iloc[:, 0].to_numpy(float),
+                          "event_free": overall.survival_function_.iloc[:, 0].to_numpy(float)},
+                         index=pd.Index(days, name="day"))
+    curve.loc[~np.isfinite(curve["ci_low"]) | ~np.isfinite(curve["ci_high"]), ["ci_low", "ci_high"]] = np.nan
+    return curve
+
+
+def cumulative_incidence(adtte: pd.DataFrame, paramcd: str, times: list[float]) -> pd.DataFrame:
+    """Cumulative incidence per arm at `times` of the event of `paramcd` with death and transplant as
+    competing events (Aalen-Johansen, lifelines `AalenJohansenFitter`), with its 95% CI (lifelines:
+    Greenwood-type variance, log(-log) transform), and beside it 1 - Kaplan-Meier of the same event with
+    the competing events censored, which overstates the incidence when death competes.
+
+    `paramcd` must be a competed event (`COMPETED_EVENTS`: a single event that does not end follow-up);
+    the competing events are the catalog's terminal events (`competing_risk_data`). n_at_risk is the
+    number still followed (no event of any kind, not censored) at the day; events and competing count
+    events of interest and competing events by the day. As in `kaplan_meier`, the numbers are NaN with a
+    `note` past the longest follow-up, and the interval is NaN while no event has happened. No test
+    between arms is made (a Gray test is not in lifelines).
+    """
+    data = competing_risk_data(adtte, paramcd)
+    rows = []
+    for arm, g in data.groupby("TRTP", sort=False):
+        t, e = g["T"].to_numpy(float), g["E"].to_numpy(int)
+        curve = _cif_fit(t, e)
+        days = curve.index.to_numpy()
+        for day in times:
+            k = max(int(np.searchsorted(days, day, side="right")) - 1, 0)
+            c = curve.iloc[k]
+            at_risk = int((t >= day).sum())
+            events, competing = int(((e == 1) & (t <= day)).sum()), int(((e == 2) & (t <= day)).sum())
+            r = {"arm": arm, "paramcd": paramcd, "day": float(day), "cif": float(c["cif"]),
+                 "ci_low": float(c["ci_low"]), "ci_high": float(c["ci_high"]),
+                 "one_minus_km": float(c["one_minus_km"]), "n_at_risk": at_risk, "events": events,
+                 "competing": competing, "note": ""}
+            if at_risk == 0 and c["event_free"] > 0:
+                r.update(cif=np.nan, ci_low=np.nan, ci_high=np.nan, one_minus_km=np.nan,
+                         note=f"not estimable: no subject of arm {arm} followed to day {day:g} "
+                              f"(longest follow-up day {t.max():.1f})")
+            elif events == 0:
+                r.update(ci_low=np.nan, ci_high=np.nan, note="no events by this day: interval not estimable")
+            elif not np.isfinite(r["ci_low"]):
+                r["note"] = ("interval not estimable: on some day every subject still at risk had an event "
+                             "(lifelines' variance is infinite)")
+            rows.append(r)
+    return pd.DataFrame(rows, columns=CIF_COLUMNS)
+
+
+def cif_curves(adtte: pd.DataFrame, paramcd: str) -> dict[str, pd.DataFrame]:
+    """Step-function cumulative incidence (Aalen-Johansen) with 95% CI and 1 - KM per arm (for plotting):
+    columns day, cif, ci_low, ci_high, one_minus_km."""
+    data = competing_risk_data(adtte, paramcd)
+    out = {}
+    for arm, g in data.groupby("TRTP", sort=False):
+        curve = _cif_fit(g["T"].to_numpy(float), g["E"].to_numpy(int))
+        out[str(arm)] = curve.drop(columns="event_free").reset_index()
+    return out
+
+
 def logrank(adtte: pd.DataFrame, paramcd: str) -> dict:
     """Log-rank test across all arms (lifelines multivariate log-rank)."""
     from lifelines.statistics import multivariate_logrank_test
@@ -245,12 +397,13 @@ def survival_days(protocol) -> list[float]:
 
 
 def analyse(tables: dict[str, pd.DataFrame], protocol) -> dict[str, pd.DataFrame]:
-    """The whole analysis of one trial: visit summaries, arm comparisons, survival, AE tables."""
+    """The whole analysis of one trial: visit summaries, arm comparisons, survival (with the cumulative
+    incidence of events that death and transplant compete with), AE tables."""
     ref = reference_arm(protocol)
     names = [a.name for a in protocol.arm]
     params = list(dict.fromkeys([*REPORT_PARAMS, *(e.variable for e in protocol.endpoint if e.variable)]))
     adlb, adtte = tables["adlb"], tables["adtte"]
-    comps, km, lr, hr = [], [], [], []
+    comps, km, lr, hr, cif = [], [], [], [], []
     for e in protocol.endpoint:
         if e.kind == "time_to_event":
             from .tables import TTE_PARAMS
@@ -259,6 +412,8 @@ def analyse(tables: dict[str, pd.DataFrame], protocol) -> dict[str, pd.DataFrame
             km.append(kaplan_meier(adtte, code, survival_days(protocol)).assign(endpoint=e.name))
             lr.append({"endpoint": e.name, **logrank(adtte, code)})
             hr.append(cox(adtte, code, ref).assign(endpoint=e.name))
+            if e.event in COMPETED_EVENTS:  # death and transplant compete: cumulative incidence beside KM
+                cif.append(cumulative_incidence(adtte, code, survival_days(protocol)).assign(endpoint=e.name))
         else:
             visit = e.visit_day if e.visit_day is not None else protocol.visits.days[-1]
             on = "CHG" if e.kind == "change" else "AVAL"
@@ -270,4 +425,6 @@ def analyse(tables: dict[str, pd.DataFrame], protocol) -> dict[str, pd.DataFrame
     return {"visits": visit_summary(adlb, params),
             "comparisons": cat(comps, [*COMPARISON_COLUMNS, "endpoint", "kind"]),
             "survival": cat(km, [*SURVIVAL_COLUMNS, "endpoint"]), "logrank": pd.DataFrame(lr, columns=LOGRANK_COLUMNS),
-            "cox": cat(hr, [*COX_COLUMNS, "endpoint"]), "adverse_events": ae_table(tables["ae"], tables["adsl"])}
+            "cox": cat(hr, [*COX_COLUMNS, "endpoint"]),
+            "cumulative_incidence": cat(cif, [*CIF_COLUMNS, "endpoint"]),
+            "adverse_events": ae_table(tables["ae"], tables["adsl"])}
