@@ -150,3 +150,14 @@ def test_the_timeline_dates_the_events_the_model_made_happen():
     n = res.dataset["N_vb"].values + res.dataset["N_hcc"].values
     t = res.dataset["time"].values
     assert [e["day"] for e in fired] == [float(t[k]) for k in np.flatnonzero(np.diff(n) > 0.5) + 1]
+
+
+def test_a_transplant_rule_outside_the_meld_scale_is_refused(tmp_path):
+    text = (ROOT / "examples" / "trials" / "zhongnan2024.toml").read_text()
+    pop = ROOT / "examples" / "populations"
+    bad = tmp_path / "p.toml"
+    body = text.replace('population = "../populations/', f'population = "{pop}/')
+    bad.write_text(body + "\n[transplant]\nmeld_threshold = -5\n" if "[transplant]" not in body else
+                   body.replace("[transplant]", "[transplant]\nmeld_threshold = -5\n", 1))
+    err = refused(run("trial", "run", bad, "--out", tmp_path / "o"), "transplant.meld_threshold", "-5")
+    assert "greater than or equal to 6" in err and not (tmp_path / "o").exists()

@@ -149,7 +149,7 @@ def test_every_long_running_function_reports_stage_done_total(tmp_path):
 
     rec = Recorder()
     validate(replicates=2, cohort_n=20, progress=rec)
-    assert rec.calls[-1] == ("validation groups", 3, 3)
+    assert rec.calls[-1] == ("validation groups", 4, 4)
 
     rec = Recorder()
     save_result(simulate(UNTREATED), tmp_path / "sim", progress=rec)

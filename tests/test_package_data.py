@@ -69,7 +69,11 @@ def test_validation_reads_only_files_a_wheel_holds(tmp_path, monkeypatch):
     monkeypatch.setattr(validation, "reference_trial_rows", trial_rows)
     monkeypatch.setattr(validation, "controlled_trial_rows", trial_rows)
     monkeypatch.setattr(validation, "natural_history_rows", cohort_rows)
+    monkeypatch.setattr(validation, "hcc_rows", cohort_rows)
     assert validation.validate(wheel_like / "examples", replicates=2, cohort_n=20) == []
-    assert seen == ["zhongnan2024.toml", "zhang2012.toml", "cirrhosis_natural_history.toml"]
-    assert {f"{d}/{n}" for d, n in [("trials", "zhongnan2024.toml"), ("trials", "zhang2012.toml"),
-                                    ("populations", "cirrhosis_natural_history.toml")]} <= set(VALIDATION_INPUTS)
+    assert seen == ["zhongnan2024.toml", "zhang2012.toml", "cirrhosis_natural_history.toml",
+                    "alcohol_cirrhosis_natural_history.toml"]
+    inputs = [("trials", "zhongnan2024.toml"), ("trials", "zhang2012.toml"),
+              ("populations", "cirrhosis_natural_history.toml"),
+              ("populations", "alcohol_cirrhosis_natural_history.toml")]
+    assert {f"{d}/{n}" for d, n in inputs} <= set(VALIDATION_INPUTS)

@@ -700,7 +700,7 @@ def validate(
     """Run every published finding against the model: published vs simulated, interval, tolerance, PASS/FAIL.
 
     Exit code 0 when the run completed (failing rows are results, shown as FAIL); with --strict, 1 if any fails.
-    The two trials and the cohort are three tasks of the executor (the same rows whichever runs them).
+    The two trials and the two cohorts are four tasks of the executor (the same rows whichever runs them).
     """
     from .calibrate import validate as run_validation
     from .run import ExecutorError
@@ -709,7 +709,7 @@ def validate(
     if out is not None:
         check_out_dir(out)
     with _executor(executor, workers, scheduler) as pool, _progress() as progress:
-        task = progress.add_task("validation", total=3)
+        task = progress.add_task("validation", total=4)
         try:
             rows = run_validation(examples, replicates=replicates, cohort_n=cohort_n, seed=seed,
                                   progress=_reporter(progress, task), executor=pool, engine=engine.value)

@@ -17,6 +17,7 @@ VALIDATION_INPUTS = (
     "trials/zhang2012.toml",
     "populations/hbv_decompensated.toml",
     "populations/cirrhosis_natural_history.toml",
+    "populations/alcohol_cirrhosis_natural_history.toml",
 )
 
 _extracted: Path | None = None

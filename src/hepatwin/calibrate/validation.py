@@ -25,7 +25,7 @@ from ..run import SerialExecutor
 from ..trial import load_protocol, run_trial
 from ..trial.analysis import ancova, kaplan_meier, logrank
 from ..trial.tables import build_tables
-from .cohorts import bootstrap_mean, natural_history
+from .cohorts import bootstrap_mean, natural_history, simulate_cohort
 
 QIN = src.QIN_2025
 QIN_PRE = "https://www.researchsquare.com/article/rs-3736389 (Qin et al. preprint, Research Square rs-3736389)"
@@ -248,6 +248,33 @@ def natural_history_rows(path: Path, n: int, engine: str = "numba") -> list[Row]
     return rows
 
 
+def hcc_rows(path: Path, n: int, engine: str = "numba") -> list[Row]:
+    """Alcohol-related cirrhosis, untreated: cumulative incidence of HCC with death as a competing risk at 1, 5
+    and 10 years. HCC is an event of the model (it happens at its day); death is expected, not drawn, so each
+    patient counts with the probability of being alive at its HCC."""
+    cfg = load_population(path)
+    days = np.arange(0.0, 10 * 365.25 + 1, 30.4375)
+    run = simulate_cohort(cfg, n, days, engine=engine)
+    names = run.model.state_names
+    ok = run.ok
+    ch = run.y[ok][:, names.index("CH_death"), :]
+    hcc = run.y[ok][:, names.index("N_hcc"), :] >= 1
+    first = np.where(hcc.any(axis=1), hcc.argmax(axis=1), days.size)
+    alive_at = np.exp(-ch[np.arange(len(first)), np.minimum(first, days.size - 1)])
+    rows = []
+    for years, pub in ((1, 1.0), (5, 3.0), (10, 9.0)):
+        k = np.searchsorted(days, years * 365.25 - 1e-6)
+        values = np.where(first <= k, alive_at, 0.0) * 100
+        mean, lo, hi = bootstrap_mean(values)
+        tol = max(0.5 * pub, 1.0)
+        rows.append(Row(f"huang_hcc_alcohol_{years}y", src.HUANG_2023,
+                        f"cumulative HCC incidence at {years} year{'s' if years > 1 else ''}, alcohol-related "
+                        "cirrhosis, death competing (%)", pub, mean, [lo, hi],
+                        f"|simulated - published| <= {tol:.3g} percentage points (n = {int(ok.sum())})",
+                        bool(abs(mean - pub) <= tol)))
+    return rows
+
+
 def _step(job: tuple) -> list[Row]:
     """One group of rows (a trial's replicates or the natural-history cohort): one executor task."""
     fn, args = job
@@ -259,14 +286,16 @@ def validate(examples: str | Path | None = None, replicates: int = 100, cohort_n
              progress: ProgressCallback | None = None, executor=None, engine: str = "numba") -> list[Row]:
     """Every validation row, in a fixed order; `parameters` overrides model values in the trials (what-if).
 
-    The three groups (reference trial, controlled trial, natural-history cohort) are tasks of `executor`
-    (`hepatwin.run`; serial by default) and give the same rows whichever runs them; `progress("validation
-    groups", done, 3)` as each group finishes. Every patient is solved on `engine` ("numba" or "scipy")."""
+    The four groups (reference trial, controlled trial, natural-history cohort, alcohol HCC cohort) are tasks of
+    `executor` (`hepatwin.run`; serial by default) and give the same rows whichever runs them;
+    `progress("validation groups", done, 4)` as each group finishes. Every patient is solved on `engine`
+    ("numba" or "scipy")."""
     from ..example_files import examples_dir
 
     ex = Path(examples) if examples is not None else examples_dir()   # default: the inputs shipped with hepatwin
     files = {"reference": ex / "trials" / "zhongnan2024.toml", "controlled": ex / "trials" / "zhang2012.toml",
-             "cohort": ex / "populations" / "cirrhosis_natural_history.toml"}
+             "cohort": ex / "populations" / "cirrhosis_natural_history.toml",
+             "alcohol": ex / "populations" / "alcohol_cirrhosis_natural_history.toml"}
     for f in files.values():
         if not f.exists():
             raise FileNotFoundError(f"validation input {f} not found; pass a folder holding trials/ and "
@@ -274,7 +303,8 @@ def validate(examples: str | Path | None = None, replicates: int = 100, cohort_n
     check_engine(engine)
     steps = [(reference_trial_rows, (files["reference"], replicates, seed, parameters, engine)),
              (controlled_trial_rows, (files["controlled"], replicates, seed, parameters, engine)),
-             (natural_history_rows, (files["cohort"], cohort_n, engine))]
+             (natural_history_rows, (files["cohort"], cohort_n, engine)),
+             (hcc_rows, (files["alcohol"], cohort_n, engine))]
     groups: list = [None] * len(steps)
     with nullcontext(executor) if executor is not None else SerialExecutor() as run:
         for i, rows in run.map_chunks(_step, steps, progress=progress, stage="validation groups"):

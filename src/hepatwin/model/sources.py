@@ -51,3 +51,5 @@ AKBULUT_2025 = ("doi:10.1515/cclm-2025-0240 (Akbulut 2025: cholinesterase within
                 "women)")
 MENG_2013 = ("doi:10.3892/br.2013.60 (Meng 2013: serum cholinesterase by Child-Pugh class A/B/C 5368/2943/1833 U/L, "
              "866 patients)")
+HUANG_2023 = ("doi:10.1016/j.cgh.2022.06.032 (Huang 2023: HCC in alcohol-related cirrhosis with death as a competing "
+              "risk, cumulative incidence 1/3/9% at 1/5/10 years, 18 studies, 148,333 patients)")

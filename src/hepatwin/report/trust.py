@@ -36,6 +36,7 @@ RECORD = {
         "damico_stage1_annual": True, "damico_stage2_annual": True, "damico_stage3_annual": True,
         "damico_stage4_annual": True, "reverter_6w_mortality_after_bleed": True,
         "meng_che_child_A": True, "meng_che_child_B": True, "meng_che_child_C": False,
+        "huang_hcc_alcohol_1y": True, "huang_hcc_alcohol_5y": True, "huang_hcc_alcohol_10y": True,
         "damico_median_survival_decompensated": False,
     },
 }
@@ -54,11 +55,12 @@ GROUPS = [
                         "6-week mortality after variceal bleeding (Reverter 2014)",
      ("wiesner_", "childpugh_", "damico_", "reverter_")),
     ("labs", "serum cholinesterase by Child-Pugh class in untreated cirrhosis (Meng 2013)", ("meng_",)),
+    ("hcc", "HCC cumulative incidence with death competing, alcohol-related cirrhosis (Huang 2023)", ("huang_",)),
 ]
 #: report kind -> the groups bearing on what it shows
 KINDS = {
-    "trial": ("msc_labs", "msc_durable", "adverse", "trial_survival", "natural_history", "labs"),
-    "compare": ("msc_labs", "msc_durable", "natural_history", "labs"),
+    "trial": ("msc_labs", "msc_durable", "adverse", "trial_survival", "natural_history", "labs", "hcc"),
+    "compare": ("msc_labs", "msc_durable", "natural_history", "labs", "hcc"),
 }
 
 

@@ -164,7 +164,8 @@ class AdverseEventModel(_Strict):
 class Transplant(_Strict):
     """Liver transplantation while listed (MELD at or above a threshold), at a constant rate."""
 
-    meld_threshold: Finite = TRANSPLANT["meld_threshold"]
+    #: listing at or above this MELD (the MELD scale runs from 6 to 40)
+    meld_threshold: Annotated[float, Field(ge=6, le=40, allow_inf_nan=False)] = TRANSPLANT["meld_threshold"]
     rate_per_year: Sourced = Field(default_factory=lambda: Sourced(**TRANSPLANT["rate_per_year"]))
 
 
