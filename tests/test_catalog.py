@@ -59,6 +59,9 @@ def test_trial_layer_lists_agree_with_the_catalog():
     assert len(codes) == len(set(codes)) and all(c and len(c) <= 8 for c in codes)   # SDTM: unique, <= 8
     assert {k: v[0] for k, v in tables.TTE_PARAMS.items()} == {k: e.code for k, e in catalog.EVENTS.items()}
     assert set(catalog.SCORE_VARIABLES) <= {n for n, s in catalog.SCORES.items() if s.code}
+    # the events that end follow-up are the trial's ways of leaving it (dispositions) that are events
+    from hepatwin.trial.runner import DISPOSITIONS
+    assert {n for n, e in catalog.EVENTS.items() if e.terminal} == set(DISPOSITIONS) & set(catalog.EVENTS)
 
 
 def test_results_tissue_and_units_agree_with_the_catalog():

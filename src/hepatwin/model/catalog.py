@@ -144,7 +144,8 @@ class Event:
     timed: `threshold`, by the trial's own Exp(1) threshold on a cumulative hazard after the run (an event
     that ends follow-up or changes nothing); `counter`, by the model state that counts it, the engine having
     fired it (a spec trigger of the same name: an event that changes the patient); `of`, a composite: the
-    first of the named events."""
+    first of the named events. `terminal`: the event ends the patient's follow-up (after it no other event
+    can be observed; it competes with every other event)."""
 
     name: str
     code: str
@@ -152,12 +153,13 @@ class Event:
     threshold: bool = True
     counter: str | None = None
     of: tuple[str, ...] = ()
+    terminal: bool = False
 
 
 EVENTS: dict[str, Event] = {e.name: e for e in (
-    Event("death", "OS", "Overall survival (days)"),
+    Event("death", "OS", "Overall survival (days)", terminal=True),
     Event("decompensation", "TTDECOMP", "Time to decompensation event (days)"),
-    Event("transplant", "TTTX", "Time to liver transplantation (days)"),
+    Event("transplant", "TTTX", "Time to liver transplantation (days)", terminal=True),
     Event("variceal_bleeding", "TTVB", "Time to variceal bleeding (days)", threshold=False, counter="N_vb"),
     Event("hcc", "TTHCC", "Time to hepatocellular carcinoma (days)", threshold=False, counter="N_hcc"),
     Event("death_or_transplant", "TFS", "Transplant-free survival (days)", threshold=False,

@@ -14,7 +14,6 @@ import pandas as pd
 from scipy import stats
 
 from ..model.catalog import EVENTS
-from .runner import DISPOSITIONS
 
 
 def _ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:
@@ -64,9 +63,8 @@ COX_COLUMNS = ["paramcd", "arm", "reference", "hr", "ci_low", "ci_high", "p", "n
 CIF_COLUMNS = ["arm", "paramcd", "day", "cif", "ci_low", "ci_high", "one_minus_km", "n_at_risk", "events",
                "competing", "note"]
 
-#: catalog events that end a subject's follow-up (they are also a way of leaving the trial, a disposition):
-#: after one of them no other event can be observed
-TERMINAL_EVENTS: tuple[str, ...] = tuple(name for name in EVENTS if name in DISPOSITIONS)
+#: catalog events that end a subject's follow-up: after one of them no other event can be observed
+TERMINAL_EVENTS: tuple[str, ...] = tuple(name for name, e in EVENTS.items() if e.terminal)
 #: catalog events a terminal event can pre-empt: single events (not composites) that do not end follow-up.
 #: For these, 1 - Kaplan-Meier (terminal events censored) estimates the incidence in a world without death
 #: or transplant; the Aalen-Johansen cumulative incidence treats death and transplant as competing events.
@@ -183,7 +181,7 @@ def _event_of_code(paramcd: str) -> str:
 
 def competing_risk_data(adtte: pd.DataFrame, paramcd: str) -> pd.DataFrame:
     """One row per subject of `paramcd` with TRTP, T (day) and E: 0 censored, 1 the event of `paramcd`,
-    2 a competing event (a terminal event: death or transplant, from the catalog and the dispositions).
+    2 a competing event (a terminal event: death or transplant, from the catalog).
 
     A subject censored for the event is a competing event at the day of the first terminal event
     (ADTTE rows OS, TTTX with CNSR 0) if that day is not after the censoring day; else stays censored.
