@@ -161,3 +161,39 @@ def test_a_transplant_rule_outside_the_meld_scale_is_refused(tmp_path):
                    body.replace("[transplant]", "[transplant]\nmeld_threshold = -5\n", 1))
     err = refused(run("trial", "run", bad, "--out", tmp_path / "o"), "transplant.meld_threshold", "-5")
     assert "greater than or equal to 6" in err and not (tmp_path / "o").exists()
+
+
+def test_decompensation_by_kind_is_the_onset_of_each_sign_after_baseline():
+    from hepatwin.calibrate.cohorts import first_decompensation, simulate_cohort
+    from hepatwin.model.catalog import EVENTS
+    from hepatwin.population import load_population
+
+    days = np.arange(0.0, 3 * 365.25, 7.0)
+    run = simulate_cohort(load_population(ROOT / "examples" / "populations" / "cirrhosis_natural_history.toml"), 150,
+                          days)
+    comp, first = first_decompensation(run)
+    m = run.model
+    d = dict(zip(m.derived_names, m.derived(np.transpose(np.nan_to_num(run.y), (1, 0, 2)), run.params.T[:, :, None]),
+                 strict=True))
+    signs = {"ascites": d["ascites_grade"] >= 2, "overt_encephalopathy": d["he_grade"] >= 2,
+             "jaundice": d["Bil_mgdl"] >= 3, "variceal_bleeding": run.y[:, m.state_names.index("N_vb"), :] >= 1}
+    assert set(signs) == set(EVENTS["first_decompensation"].of)
+    present = np.any([s[:, 0] for s in signs.values()], axis=0)
+    assert np.array_equal(comp, ~present)
+    for j in range(len(first)):
+        new = [np.flatnonzero(s[j])[0] for s in signs.values() if not s[j, 0] and s[j].any()]
+        want = days[min(new)] if new else np.nan
+        assert (np.isnan(want) and np.isnan(first[j])) or first[j] == want, j
+    assert np.isfinite(first).sum() > 0
+
+
+def test_trial_first_decompensation_is_the_first_of_its_kinds():
+    proto, pop = load_protocol(ROOT / "examples" / "trials" / "zhongnan2024.toml")
+    s = run_trial(proto, pop, replicates=6).subjects
+    kinds = s[["ascites_day", "variceal_bleeding_day", "overt_encephalopathy_day", "jaundice_day"]]
+    tte = build_tables(run_trial(proto, pop, replicates=6))["adtte"]
+    fdec = tte[tte["PARAMCD"] == "TTFDEC"].set_index("USUBJID")
+    want = kinds.min(axis=1).set_axis(s["usubjid"])
+    has = want.notna()
+    assert ((fdec["CNSR"] == 0) == has.reindex(fdec.index)).all()
+    assert np.allclose(fdec.loc[has[has].index, "AVAL"], want[has])

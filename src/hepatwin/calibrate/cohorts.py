@@ -14,6 +14,7 @@ import pandas as pd
 from ..engine.codegen import CompiledModel, compile_model
 from ..engine.solver import solve_patients
 from ..model import build_model
+from ..model.catalog import EVENTS
 from ..plan import plan_restart
 from ..population.config import PopulationConfig
 from ..population.generate import generate
@@ -60,6 +61,34 @@ def simulate_cohort(cfg: PopulationConfig, n: int, days: np.ndarray = COHORT_DAY
     return CohortRun(base, model, plan.params, np.asarray(days, float), sol.y, sol.status == 0)
 
 
+def first_decompensation(run: CohortRun, chunk: int = 250) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each patient is compensated at baseline (none of the kinds of the catalog's
+    `first_decompensation`: no sign at or above its onset level, no bleed), and the day of its first
+    decompensation of any kind after baseline (NaN if none), on the run's output days."""
+    parts = EVENTS["first_decompensation"].of
+    n, days = run.y.shape[0], run.days
+    compensated = np.ones(n, dtype=bool)
+    first = np.full(n, np.inf)
+    names = run.model.state_names
+    for a in range(0, n, chunk):
+        y = np.transpose(np.nan_to_num(run.y[a:a + chunk]), (1, 0, 2))
+        derived = dict(zip(run.model.derived_names, run.model.derived(y, run.params[a:a + chunk].T[:, :, None]),
+                           strict=True))
+        for part in parts:
+            e = EVENTS[part]
+            if e.onset:
+                var, level = e.onset
+                x = derived[var] if var in derived else y[names.index(var)]
+            else:   # an event the engine fires: its counter
+                x, level = y[names.index(e.counter)], 1.0
+            present = x[:, 0] >= level
+            compensated[a:a + chunk] &= ~present
+            hit = (x >= level) & ~present[:, None]
+            day = np.where(hit.any(axis=1), days[np.argmax(hit, axis=1)], np.inf)
+            first[a:a + chunk] = np.minimum(first[a:a + chunk], day)
+    return compensated, np.where(np.isfinite(first), first, np.nan)
+
+
 #: the weekly grid of the natural-history run (to 5 years), on which events are timed
 WEEKLY_DAYS = np.union1d(np.arange(0.0, COHORT_DAYS[-1], 7.0), COHORT_DAYS)
 
@@ -80,6 +109,10 @@ def natural_history(cfg: PopulationConfig, n: int, chunk: int = 2000, *, engine:
         out[f"surv_{day:g}"] = np.exp(-ch[:, np.searchsorted(WEEKLY_DAYS, day)])
     first = np.array([WEEKLY_DAYS[np.argmax(b >= 1)] if (b >= 1).any() else np.nan for b in bleeds])
     out["bleed_day"] = first
+    out["compensated"], out["first_decompensation_day"] = first_decompensation(run)
+    k = np.searchsorted(WEEKLY_DAYS, np.nan_to_num(out["first_decompensation_day"].to_numpy(), nan=0.0))
+    out["alive_at_first_decompensation"] = np.where(out["first_decompensation_day"].notna(),
+                                                    np.exp(-ch[np.arange(len(out)), k]), np.nan)
     for label, span in (("6w", 42.0), ("1y", 365.25)):
         after = np.full(len(out), np.nan)
         for j in np.flatnonzero(np.isfinite(first) & (first + span <= WEEKLY_DAYS[-1])):

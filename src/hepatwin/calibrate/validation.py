@@ -222,6 +222,13 @@ def natural_history_rows(path: Path, n: int, engine: str = "numba") -> list[Row]
     six = cohort["surv_after_bleed_6w"].dropna()
     rate_row("reverter_6w_mortality_after_bleed", src.REVERTER_2014, "6-week mortality after a first variceal bleed",
              16.0, 1 - six.to_numpy())
+    # first decompensation of any kind within 5 years of compensated cirrhosis, death competing (each event counted
+    # with the probability of being alive at it)
+    comp = cohort[cohort["compensated"]]
+    within = (comp["first_decompensation_day"] <= 5 * 365.25).to_numpy()
+    rate_row("damico_perricone_decomp_5y", src.DAMICO_PERRICONE_2019,
+             "5-year cumulative incidence of first decompensation, compensated cirrhosis", 24.5,
+             np.where(within, comp["alive_at_first_decompensation"].to_numpy(), 0.0))
     # serum cholinesterase by Child-Pugh class (mean U/L), a lab the model was not fitted to
     for cls, pub in (("A", 5368.0), ("B", 2943.0), ("C", 1833.0)):
         g = cohort.loc[cohort["child_pugh_class"] == cls, "CHE"].to_numpy(float)

@@ -145,7 +145,9 @@ class Event:
     that ends follow-up or changes nothing); `counter`, by the model state that counts it, the engine having
     fired it (a spec trigger of the same name: an event that changes the patient); `of`, a composite: the
     first of the named events. `terminal`: the event ends the patient's follow-up (after it no other event
-    can be observed; it competes with every other event)."""
+    can be observed; it competes with every other event). `onset` = (variable, level): the event is the first
+    day after baseline the variable reaches the level, in a patient below it at baseline (one at or above it
+    at baseline has it already: no new event), with `onset_source` saying why that level."""
 
     name: str
     code: str
@@ -154,6 +156,8 @@ class Event:
     counter: str | None = None
     of: tuple[str, ...] = ()
     terminal: bool = False
+    onset: tuple[str, float] | None = None
+    onset_source: str = ""
 
 
 EVENTS: dict[str, Event] = {e.name: e for e in (
@@ -162,8 +166,19 @@ EVENTS: dict[str, Event] = {e.name: e for e in (
     Event("transplant", "TTTX", "Time to liver transplantation (days)", terminal=True),
     Event("variceal_bleeding", "TTVB", "Time to variceal bleeding (days)", threshold=False, counter="N_vb"),
     Event("hcc", "TTHCC", "Time to hepatocellular carcinoma (days)", threshold=False, counter="N_hcc"),
+    Event("ascites", "TTASC", "Time to clinically evident ascites (days)", threshold=False,
+          onset=("ascites_grade", 2.0), onset_source="assumed: moderate ascites (grade 2), the first grade found on "
+          "examination, as decompensation (D'Amico 2006, doi:10.1016/j.jhep.2005.10.013, counts clinical ascites)"),
+    Event("overt_encephalopathy", "TTOHE", "Time to overt hepatic encephalopathy (days)", threshold=False,
+          onset=("he_grade", 2.0), onset_source="assumed: West-Haven grade 2 or more is overt encephalopathy, the "
+          "kind that counts as decompensation"),
+    Event("jaundice", "TTJAUN", "Time to jaundice (days)", threshold=False, onset=("Bil_mgdl", 3.0),
+          onset_source="assumed: jaundice as a decompensating event taken as bilirubin >= 3 mg/dL (51 umol/L)"),
     Event("death_or_transplant", "TFS", "Transplant-free survival (days)", threshold=False,
           of=("death", "transplant")),
+    Event("first_decompensation", "TTFDEC", "Time to first decompensation by kind: ascites, variceal bleeding, "
+          "overt encephalopathy or jaundice (days)", threshold=False,
+          of=("ascites", "variceal_bleeding", "overt_encephalopathy", "jaundice")),
     Event("decompensation_or_death", "DFS", "Decompensation-free survival (days)", threshold=False,
           of=("decompensation", "variceal_bleeding", "death")),
     Event("hcc_or_death", "HCCFS", "HCC-free survival (days)", threshold=False, of=("hcc", "death")),

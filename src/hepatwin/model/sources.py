@@ -53,3 +53,5 @@ MENG_2013 = ("doi:10.3892/br.2013.60 (Meng 2013: serum cholinesterase by Child-P
              "866 patients)")
 HUANG_2023 = ("doi:10.1016/j.cgh.2022.06.032 (Huang 2023: HCC in alcohol-related cirrhosis with death as a competing "
               "risk, cumulative incidence 1/3/9% at 1/5/10 years, 18 studies, 148,333 patients)")
+DAMICO_PERRICONE_2019 = ("doi:10.1007/s11901-019-00473-1 (D'Amico & Perricone 2019: 5-year decompensation 24.5 +/- 13.6% "
+                         "in 152,320 patients with compensated cirrhosis, 105 cohorts)")

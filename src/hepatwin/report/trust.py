@@ -34,7 +34,7 @@ RECORD = {
         "childpugh_A_1y": True, "childpugh_A_2y": True, "childpugh_B_1y": True,
         **dict.fromkeys(("childpugh_B_2y", "childpugh_C_1y", "childpugh_C_2y"), False),
         "damico_stage1_annual": True, "damico_stage2_annual": True, "damico_stage3_annual": True,
-        "damico_stage4_annual": True, "reverter_6w_mortality_after_bleed": True,
+        "damico_stage4_annual": True, "reverter_6w_mortality_after_bleed": True, "damico_perricone_decomp_5y": True,
         "meng_che_child_A": True, "meng_che_child_B": True, "meng_che_child_C": False,
         "huang_hcc_alcohol_1y": True, "huang_hcc_alcohol_5y": True, "huang_hcc_alcohol_10y": True,
         "damico_median_survival_decompensated": False,

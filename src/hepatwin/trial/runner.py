@@ -45,8 +45,10 @@ MAX_SUBJECTS = 200_000
 #: model outputs needed on the daily grid (labs at visits, grades for scores, MELD for listing)
 #: events the engine fires, timed by the state that counts them
 COUNTED_EVENTS = {name: e.counter for name, e in EVENTS.items() if e.counter}
-_GRID_VARS = (*LAB_VARIABLES, "Bil_mgdl", "Cr_mgdl", "ascites_grade", "he_grade", "CH_death", "CH_decomp",
-              *COUNTED_EVENTS.values())
+#: events timed by the onset of a clinical sign on the patient's course: variable, level
+ONSET_EVENTS = {name: e.onset for name, e in EVENTS.items() if e.onset}
+_GRID_VARS = tuple(dict.fromkeys((*LAB_VARIABLES, "Bil_mgdl", "Cr_mgdl", "ascites_grade", "he_grade", "CH_death",
+                                  "CH_decomp", *COUNTED_EVENTS.values(), *(v for v, _ in ONSET_EVENTS.values()))))
 #: How a subject left the study, over one period: baseline to the end of follow-up (`follow_up_days`).
 #: Every enrolled subject has exactly one (its `end_reason`), so the counts partition the enrolled
 #: subjects; CONSORT counts and the DS table are both made from it. end_reason -> (column key, words
@@ -358,6 +360,15 @@ def _simulate(protocol: Protocol, cfg: PopulationConfig, subjects: pd.DataFrame,
     return subj, labs, ae, ex
 
 
+def _onset(t: np.ndarray, values: np.ndarray, level: float, end: float) -> float:
+    """The first output day after baseline with values >= level (within follow-up), for a patient below the level
+    at baseline; NaN if none or if the sign was present at baseline."""
+    if not values[0] < level:
+        return math.nan
+    hit = np.flatnonzero((values >= level) & (t <= end))
+    return float(t[hit[0]]) if hit.size else math.nan
+
+
 def _first_count(t: np.ndarray, count: np.ndarray, end: float) -> float:
     """The first output day with count >= 1 (within follow-up), NaN if none."""
     hit = np.flatnonzero((count >= 1.0) & (t <= end))
@@ -440,6 +451,7 @@ def _observe(protocol: Protocol, part: pd.DataFrame, draws: list[_Draws], grid: 
             "transplanted": reason == "transplant", "transplant_day": t_tx if reason == "transplant" else math.nan,
             # events the engine fired: the first output day on which the counter shows it (fired in the day before)
             **{f"{name}_day": _first_count(t, grid[counter][j], end) for name, counter in COUNTED_EVENTS.items()},
+            **{f"{name}_day": _onset(t, grid[var][j], level, end) for name, (var, level) in ONSET_EVENTS.items()},
             "dropped_out": reason == "dropout",
             # one disposition per subject over one period (to the end of follow-up): see DISPOSITIONS
             "disposition": DISPOSITIONS[reason][0], "completed": reason == "end of follow-up",
