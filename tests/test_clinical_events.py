@@ -48,10 +48,24 @@ def test_a_bleed_adds_the_six_week_mortality_of_its_meld():
     t = base["time"].values
     i30, i72 = np.searchsorted(t, 30), np.searchsorted(t, 72)
     assert bled["survival"].values[i30] == pytest.approx(base["survival"].values[i30], rel=1e-9)  # pre-event
-    meld = float(bled["meld_cont"].values[i30])
-    p6w = 1 / (1 + math.exp(-(REVERTER_INTERCEPT + REVERTER_SLOPE * meld)))
+    # the 6-week excess: the bleed's recency, weighted so that it integrates to 1 over 42 days, times
+    # -ln(1 - p6w(MELD)) at the patient's MELD of the day (the insult raises the MELD for some days)
+    k = build_model().parameters["k_vbr"].value
+    # VBr = e^(-k (t - 30)) after the bleed; k / (1 - tail) x its integral over 42 days = 1 (e^(-42 k) = tail)
+    np.testing.assert_allclose(bled["VBr"].values[i30 + 1:i72 + 1], np.exp(-k * (t[i30 + 1:i72 + 1] - 30)), rtol=1e-5)
+    assert math.exp(-42 * k) == pytest.approx(BLEED_TAIL)
+    w = bled["VBr"].values[i30 + 1:i72 + 1] * k / (1 - BLEED_TAIL)
+    meld = bled["meld_cont"].values[i30 + 1:i72 + 1]
+    by_hand = w * np.log1p(np.exp(REVERTER_INTERCEPT + REVERTER_SLOPE * meld))
+    np.testing.assert_allclose(bled["hazard_vb_death"].values[i30 + 1:i72 + 1], by_hand, rtol=1e-9)
+    def lost(m):   # -ln(1 - p6w) at MELD m
+        return math.log1p(math.exp(REVERTER_INTERCEPT + REVERTER_SLOPE * m))
+    excess = np.trapezoid(bled["hazard_vb_death"].values[i30:i72 + 1], t[i30:i72 + 1])
+    # between the excess at the MELD before the bleed and at the highest MELD after it
+    assert lost(float(bled["meld_cont"].values[i30])) * 0.97 <= excess <= lost(float(meld.max()))
+    # the patient who bled loses at least Reverter's 6-week mortality against the one who did not
     ratio = bled["survival"].values[i72] / base["survival"].values[i72]
-    assert ratio == pytest.approx(1 - p6w, rel=0.01)
+    assert ratio <= math.exp(-lost(float(bled["meld_cont"].values[i30])) * 0.97)
     assert float(bled["N_vb"].values[i30 + 1]) == 1.0 and float(base["N_vb"].values[-1]) == 0.0
     # the acute insult raises IL-6 (systemic inflammation) and fades
     il6_b, il6_a = bled["IL6"].values, base["IL6"].values
@@ -121,7 +135,7 @@ def test_trials_time_the_events_the_engine_fires():
 
 def test_the_model_declares_its_events_with_sources():
     spec = build_model()
-    assert set(spec.triggers) == {"variceal_bleeding", "hcc"}
+    assert set(spec.triggers) == {"variceal_bleeding", "infection", "hcc"}
     for name in ("h_vb", "hvpg_bleed", "hr_vb_B", "h_hcc_HBV", "h_hcc_ALD", "hr_hcc_svr", "k_vbr"):
         p = spec.parameters[name]
         assert p.lower <= p.value <= p.upper and p.source, name
@@ -147,7 +161,7 @@ def test_the_timeline_dates_the_events_the_model_made_happen():
         if fired:
             break
     assert fired, "no event in 29 ten-year courses"
-    n = res.dataset["N_vb"].values + res.dataset["N_hcc"].values
+    n = res.dataset["N_vb"].values + res.dataset["N_hcc"].values + res.dataset["N_inf"].values
     t = res.dataset["time"].values
     assert [e["day"] for e in fired] == [float(t[k]) for k in np.flatnonzero(np.diff(n) > 0.5) + 1]
 
@@ -197,3 +211,34 @@ def test_trial_first_decompensation_is_the_first_of_its_kinds():
     has = want.notna()
     assert ((fdec["CNSR"] == 0) == has.reindex(fdec.index)).all()
     assert np.allclose(fdec.loc[has[has].index, "AVAL"], want[has])
+
+
+def test_an_insult_on_a_sick_liver_brings_organ_failures_graded_as_the_clinic_grades_them():
+    """A bleed and an infection on the same day: organ failures and an ACLF grade that agree with the clinical
+    formulas (clinical/aclf.py) at every day, extra mortality while they last, and recovery as the insult fades."""
+    from hepatwin.clinical.aclf import aclf_grade
+
+    scen = load_scenario(UNTREATED)
+    data = scen.model_dump(mode="json")
+    data["patient"]["history"]["injury_scale"] = 2.2
+    data["event"] = [{"kind": "variceal_bleeding", "day": 30}, {"kind": "infection", "day": 30}]
+    data["simulation"]["end_day"] = 120
+    ds = simulate(parse_scenario(data, "insult")).dataset
+    want = aclf_grade(ds["Bil_mgdl"].values, ds["Cr_mgdl"].values, ds["he_grade"].values.astype(int),
+                      ds["INR"].values, vasopressors=ds["MAP"].values < 70, pao2_fio2=ds["PF"].values)
+    np.testing.assert_array_equal(ds["aclf_grade"].values, want)
+    t = ds["time"].values
+    assert ds["aclf_grade"].values[np.searchsorted(t, 29)] == 0
+    assert ds["aclf_grade"].values[np.searchsorted(t, 31)] >= 1 and ds["organ_failures"].values[-1] == 0
+    h = ds["hazard_of_death"].values
+    assert h[np.searchsorted(t, 31)] == pytest.approx(build_model().parameters["h_of"].value
+                                                       * ds["organ_failures"].values[np.searchsorted(t, 31)])
+
+
+def test_trials_time_aclf_from_its_onset():
+    proto, pop = load_protocol(ROOT / "examples" / "trials" / "zhongnan2024.toml")
+    res = run_trial(proto, pop, replicates=10)
+    s = res.subjects
+    assert s["infection_day"].notna().sum() > 0 and s["aclf_day"].notna().sum() > 0
+    tte = build_tables(res)["adtte"]
+    assert {"TTINF", "TTACLF"} <= set(tte["PARAMCD"])

@@ -32,12 +32,13 @@ def test_hazard_is_meld_slope_times_stage_and_encephalopathy_ratios():
     stage_ratio = np.where(asc >= 1, p["hr_asc"], np.where(hvpg >= 10.0, p["hr_csph"], 1.0))
     by_hand = p["h_ref"] * np.exp(0.1 * (d["meld_cont"] - 10.0)) * stage_ratio * np.where(he >= 2, 2.6, 1.0)
     # plus the 6-week excess after a variceal bleed (model/events.py), zero for a patient who has not bled
-    np.testing.assert_allclose(d["hazard_death"], by_hand + d["hazard_vb_death"], rtol=1e-12)
+    np.testing.assert_allclose(d["hazard_death"], by_hand + d["hazard_vb_death"] + d["hazard_of_death"], rtol=1e-12)
     assert (d["hazard_vb_death"] > 0).any() and (d["hazard_vb_death"] == 0).any()
     # a patient with ascites and encephalopathy grade >= 2 dies hr_asc * 2.6 times faster than a compensated one
     # without portal hypertension at the same MELD
     k = np.unravel_index(np.argmax(np.where((asc >= 1) & (he >= 2), d["meld_cont"], -np.inf)), asc.shape)
-    ratio = (d["hazard_death"][k] - d["hazard_vb_death"][k]) / (p["h_ref"] * np.exp(0.1 * (d["meld_cont"][k] - 10.0)))
+    chronic = d["hazard_death"][k] - d["hazard_vb_death"][k] - d["hazard_of_death"][k]
+    ratio = chronic / (p["h_ref"] * np.exp(0.1 * (d["meld_cont"][k] - 10.0)))
     assert ratio == pytest.approx(p["hr_asc"] * 2.6, rel=1e-12)
 
 

@@ -50,11 +50,12 @@ def _assert_roadrunner_matches(report, ours, sbml_times):
     """libRoadRunner on `report.sbml` at `sbml_times` (one per DAYS entry) against hepatwin's result `ours`."""
     assert report.errors == []
     rr = roadrunner.RoadRunner(report.sbml)
-    # rtol 1e-9, not 1e-10: with 1e-10 / 1e-12 CVODE stopped with CV_CONV_FAILURE at the first infusion of the
-    # MSC scenario, but only in the first RoadRunner instance of a process (a second instance of the same SBML,
-    # or a second simulate after reset, ran through; 1e-9, 1e-8 and 1e-11 all ran through), so a knife-edge of
-    # the integrator, not of the model. Both are far tighter than the 1e-4 agreement asserted below.
-    rr.integrator.relative_tolerance = 1e-9
+    # rtol 1e-8: with 1e-10 / 1e-12 CVODE stopped with CV_CONV_FAILURE at the first infusion of the MSC scenario,
+    # but only in the first RoadRunner instance of a process (a second instance of the same SBML, or a second
+    # simulate after reset, ran through), so a knife-edge of the integrator, not of the model; since the organ
+    # failures of issue 20 (step functions in the death hazard) 1e-9 stops there too, 1e-8 runs through. Both
+    # are far tighter than the 1e-4 agreement asserted below.
+    rr.integrator.relative_tolerance = 1e-8
     rr.integrator.absolute_tolerance = 1e-12
     spec = build_model()
     names = spec.state_names + [n for n in spec.observables if n not in ("stage", "ascites_grade", "he_grade")]
@@ -178,10 +179,11 @@ def test_cli_export_sbml_with_events(tmp_path):
     assert "0 error(s)" in p.stdout
     assert "SBML time 0 = study day -10957.5 (start of the 30-year burn-in" in p.stdout
     m = libsbml.readSBMLFromFile(str(out)).getModel()
-    # antiviral start, hazard counting from day 0, three infusions; and the two state events (bleeding, HCC),
-    # each once at its first threshold
-    assert m.getNumEvents() == 7
-    assert {m.getEvent(i).getId() for i in range(5, 7)} == {"state_event_variceal_bleeding", "state_event_hcc"}
+    # antiviral start, hazard counting from day 0, three infusions; and the three state events (bleeding,
+    # infection, HCC), each once at its first threshold
+    assert m.getNumEvents() == 8
+    assert {m.getEvent(i).getId() for i in range(5, 8)} == {"state_event_variceal_bleeding", "state_event_infection",
+                                                            "state_event_hcc"}
     # the warnings beside the file, one line each; --verbose prints the same lines
     lines = (tmp_path / "m.warnings.txt").read_text().splitlines()
     n = int(p.stdout.split(" warning(s)")[0].rsplit(" ", 1)[1])
@@ -194,7 +196,7 @@ def test_cli_export_sbml_with_events(tmp_path):
     vlines = (tmp_path / "b.warnings.txt").read_text().splitlines()[1:]
     assert vlines and all(line in v.stdout.splitlines() for line in vlines)
     assert "SBML time 0 = study day 0" in v.stdout
-    assert libsbml.readSBMLFromFile(str(tmp_path / "b.xml")).getModel().getNumEvents() == 6  # the day-0 one kept
+    assert libsbml.readSBMLFromFile(str(tmp_path / "b.xml")).getModel().getNumEvents() == 7  # the day-0 one kept
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -6,6 +6,7 @@ count, so the only randomness is in which virtual patients the cohort holds.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,6 +88,34 @@ def first_decompensation(run: CohortRun, chunk: int = 250) -> tuple[np.ndarray, 
             day = np.where(hit.any(axis=1), days[np.argmax(hit, axis=1)], np.inf)
             first[a:a + chunk] = np.minimum(first[a:a + chunk], day)
     return compensated, np.where(np.isfinite(first), first, np.nan)
+
+
+def aclf_course(cfg: PopulationConfig, n: int, years: float = 2.0, *, engine: str = "numba") -> pd.DataFrame:
+    """`n` untreated patients of `cfg` followed daily for `years`: for each, the day ACLF (EASL-CLIF grade >= 1)
+    first sets in after baseline (NaN if never, or if present at baseline), its highest grade in the 14 days
+    after onset, and the expected survival 28 and 90 days after onset (NaN when follow-up ends before)."""
+    days = np.arange(0.0, math.floor(years * 365.25) + 1.0)
+    run = simulate_cohort(cfg, n, days, engine=engine)
+    m = run.model
+    ch = run.y[:, m.state_names.index("CH_death"), :]
+    grade = np.empty_like(ch)
+    for a in range(0, len(grade), 250):
+        y = np.transpose(np.nan_to_num(run.y[a:a + 250]), (1, 0, 2))
+        derived = dict(zip(m.derived_names, m.derived(y, run.params[a:a + 250].T[:, :, None]), strict=True))
+        grade[a:a + 250] = derived["aclf_grade"]
+    out = pd.DataFrame({"patient_id": run.baseline["patient_id"].to_numpy(), "ok": run.ok})
+    onset = np.full(len(grade), np.nan)
+    worst = np.full(len(grade), np.nan)
+    surv = {28: np.full(len(grade), np.nan), 90: np.full(len(grade), np.nan)}
+    for j in np.flatnonzero((grade[:, 0] < 1) & (grade >= 1).any(axis=1)):
+        k = int(np.argmax(grade[j] >= 1))
+        onset[j], worst[j] = days[k], grade[j, k:k + 15].max()
+        for span in surv:
+            if k + span < days.size:
+                surv[span][j] = math.exp(-(ch[j, k + span] - ch[j, k]))
+    out["aclf_day"], out["aclf_worst_grade"] = onset, worst
+    out["surv_after_aclf_28"], out["surv_after_aclf_90"] = surv[28], surv[90]
+    return out
 
 
 #: the weekly grid of the natural-history run (to 5 years), on which events are timed

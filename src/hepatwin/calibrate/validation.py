@@ -25,13 +25,15 @@ from ..run import SerialExecutor
 from ..trial import load_protocol, run_trial
 from ..trial.analysis import ancova, kaplan_meier, logrank
 from ..trial.tables import build_tables
-from .cohorts import bootstrap_mean, natural_history, simulate_cohort
+from .cohorts import aclf_course, bootstrap_mean, natural_history, simulate_cohort
 
 QIN = src.QIN_2025
 QIN_PRE = "https://www.researchsquare.com/article/rs-3736389 (Qin et al. preprint, Research Square rs-3736389)"
 ZHANG = src.ZHANG_2012
 ZHANG_COHORT = ("https://search.bvsalud.org/portal/resource/en/wpr-419080 (same group, 38 UC-MSC vs 16 control: "
                 "albumin 28.47 -> 34.82 g/L at week 48)")
+WEISS_2023 = ("https://pmc.ncbi.nlm.nih.gov/articles/PMC10359524 (Weiss 2023, Gut, CANONIC patients with "
+              "metabolomics, Table 4: 90-day mortality 40.33% with ACLF, n = 181)")
 CP_SURVIVAL = "MISSION.md section 3 (figures commonly quoted for Child-Pugh classes; primary source not traced)"
 
 #: rows whose published values were used to set parameters (fitting targets), with what was fitted
@@ -43,6 +45,7 @@ FITTED = {
     **{f"qin_pta_d{d}": "MSC effect parameters (hepatwin calibrate)" for d in (29, 57, 85, 113, 141, 169)},
     **{f"qin_il8_d{d}": "MSC effect parameters (hepatwin calibrate)" for d in (29, 85, 169)},
     "qin_alb_d169": "MSC effect parameters (hepatwin calibrate)",
+    "canonic_aclf_28d_mortality": "h_of, the death hazard per organ failure (model/events.py)",
     "reverter_6w_mortality_after_bleed": "the MELD slope of the 6-week excess death hazard after a bleed "
                                          "(model/events.py: the paper's logistic model)",
 }
@@ -229,6 +232,13 @@ def natural_history_rows(path: Path, n: int, engine: str = "numba") -> list[Row]
     rate_row("damico_perricone_decomp_5y", src.DAMICO_PERRICONE_2019,
              "5-year cumulative incidence of first decompensation, compensated cirrhosis", 24.5,
              np.where(within, comp["alive_at_first_decompensation"].to_numpy(), 0.0))
+    # ACLF: mortality 28 and 90 days after its onset, on the same population followed daily for 2 years
+    aclf = aclf_course(load_population(path), n, engine=engine)
+    aclf = aclf[aclf["ok"]]
+    rate_row("canonic_aclf_28d_mortality", src.MOREAU_2013, "28-day mortality from the onset of ACLF", 33.9,
+             1 - aclf["surv_after_aclf_28"].dropna().to_numpy())
+    rate_row("weiss_aclf_90d_mortality", WEISS_2023, "90-day mortality from the onset of ACLF", 40.33,
+             1 - aclf["surv_after_aclf_90"].dropna().to_numpy())
     # serum cholinesterase by Child-Pugh class (mean U/L), a lab the model was not fitted to
     for cls, pub in (("A", 5368.0), ("B", 2943.0), ("C", 1833.0)):
         g = cohort.loc[cohort["child_pugh_class"] == cls, "CHE"].to_numpy(float)

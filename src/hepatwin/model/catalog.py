@@ -166,6 +166,10 @@ EVENTS: dict[str, Event] = {e.name: e for e in (
     Event("transplant", "TTTX", "Time to liver transplantation (days)", terminal=True),
     Event("variceal_bleeding", "TTVB", "Time to variceal bleeding (days)", threshold=False, counter="N_vb"),
     Event("hcc", "TTHCC", "Time to hepatocellular carcinoma (days)", threshold=False, counter="N_hcc"),
+    Event("infection", "TTINF", "Time to bacterial infection (days)", threshold=False, counter="N_inf"),
+    Event("aclf", "TTACLF", "Time to acute-on-chronic liver failure, EASL-CLIF grade 1 or more (days)",
+          threshold=False, onset=("aclf_grade", 1.0), onset_source="doi:10.1053/j.gastro.2013.02.042 (Moreau 2013: "
+          "ACLF grades by the CLIF-C OF organ failures)"),
     Event("ascites", "TTASC", "Time to clinically evident ascites (days)", threshold=False,
           onset=("ascites_grade", 2.0), onset_source="assumed: moderate ascites (grade 2), the first grade found on "
           "examination, as decompensation (D'Amico 2006, doi:10.1016/j.jhep.2005.10.013, counts clinical ascites)"),

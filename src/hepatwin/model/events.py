@@ -1,4 +1,5 @@
-"""Clinical events that change the patient: variceal bleeding and hepatocellular carcinoma.
+"""Clinical events that change the patient: variceal bleeding, bacterial infection, hepatocellular carcinoma,
+and the organ failures of acute-on-chronic liver failure (ACLF) that an acute insult can bring.
 
 Each event is a trigger (spec.model.Trigger): its hazard, computed from the patient's state, accumulates
 from day 0 into a cumulative hazard; the event happens where that reaches the patient's own threshold (a
@@ -7,7 +8,14 @@ draw from the patient's stream), and it can happen again. Unlike the post-hoc th
 
 * variceal bleeding: none below HVPG 12 mmHg, rising above it and with the Child-Pugh class; a bleed adds
   a 6-week excess death hazard whose size follows the MELD (Reverter 2014) and an acute inflammatory insult;
+* bacterial infection: more frequent with clinically evident ascites; an acute inflammatory insult;
 * HCC: an etiology-specific incidence in cirrhosis (fibrosis stage 4); it does not end follow-up.
+
+An acute insult (state AI; a bleed or an infection adds 1) raises IL-6 and IL-8, creatinine, bilirubin and
+encephalopathy (observables), lowers the mean arterial pressure and the oxygenation index; the organ failures
+of the CLIF-C OF score (liver, kidney, brain, coagulation, circulation, lungs) follow from these, and each
+adds to the death hazard. So ACLF is not an event the model draws: it is the patient's state after an insult
+on a liver that cannot absorb it, graded as the clinic grades it.
 """
 
 from __future__ import annotations
@@ -43,6 +51,8 @@ def module() -> Module:
         S("VBr", "1", 0.0, "recency of variceal bleeding: +1 at a bleed, gone within about 6 weeks",
           bounds=(0, 1e6)),
         S("AI", "1", 0.0, "acute inflammatory insult (a bleed adds 1; it fades over days)", bounds=(0, 1e6)),
+        S("CH_inf", "1", 0.0, "cumulative hazard of bacterial infection since day 0", bounds=(0, 1e6)),
+        S("N_inf", "1", 0.0, "bacterial infections since day 0", bounds=(0, 1e6)),
         S("CH_hcc", "1", 0.0, "cumulative hazard of hepatocellular carcinoma since day 0", bounds=(0, 1e6)),
         S("N_hcc", "1", 0.0, "HCC diagnoses since day 0 (the first one counts)", bounds=(0, 1e6)),
     ]
@@ -79,6 +89,34 @@ def module() -> Module:
           "stream key of the HCC thresholds", constant=False),
         P("cp_alb_1", 35.0, "g/L", 35.0, 35.0, src.PUGH_1973, "albumin above which Child-Pugh scores 1 point"),
         P("cp_alb_2", 28.0, "g/L", 28.0, 28.0, src.PUGH_1973, "albumin below which Child-Pugh scores 3 points"),
+        P("h_inf", 0.05 / YEAR, "1/day", 0.01 / YEAR, 0.2 / YEAR,
+          "assumed: bacterial infection needing care, compensated cirrhosis, 5%/year (no verified per-year rate; "
+          "20-34% of admissions of patients with cirrhosis involve an infection)", "infection hazard without "
+          "clinically evident ascites"),
+        P("hr_inf_asc", 6.0, "1", 2.0, 12.0, "assumed: about 30%/year with clinically evident ascites (spontaneous "
+          "bacterial peritonitis and other infections)", "infection hazard ratio with ascites grade >= 2"),
+        P("thr_inf", 1.0, "1", 0.0, 1e6, "assumed: set per patient from its stream (engine.draws)",
+          "cumulative-hazard level of the next infection", constant=False),
+        P("seed_inf", 0.0, "1", 0.0, 2.0 ** 53, "assumed: set per patient from its stream",
+          "stream key of the infection thresholds", constant=False),
+        P("MAP0", 90.0, "mmHg", 80.0, 100.0, "assumed: healthy mean arterial pressure", "mean arterial pressure"),
+        P("d_map", 12.0, "mmHg", 0.0, 25.0, "assumed: splanchnic vasodilation lowers the pressure of patients with "
+          "portal hypertension by about 10-15 mmHg", "largest fall of the pressure with portal hypertension"),
+        P("k_map_ai", 10.0, "mmHg", 0.0, 30.0, "assumed: an insult of 1 lowers the mean arterial pressure by 10 mmHg "
+          "(sepsis-like vasodilation)", "fall of the mean arterial pressure per unit insult"),
+        P("PF0", 450.0, "mmHg", 400.0, 500.0, "assumed: healthy PaO2/FiO2", "oxygenation index"),
+        P("k_pf_ai", 140.0, "mmHg", 0.0, 300.0, "assumed: lung injury of sepsis; failure (<= 200) beyond an insult "
+          "of about 1.8", "fall of PaO2/FiO2 per unit insult"),
+        P("h_of", 0.149, "1/day", 0.02, 0.3, "calibrated: 28-day mortality 33.9% of patients with ACLF ("
+          + src.MOREAU_2013 + "), on the untreated cirrhosis cohort from the onset of ACLF (an insult lasts days, "
+          "so each failure must weigh much)", "death hazard per organ failure"),
+        P("of_bil", 12.0, "1", 12.0, 12.0, src.CLIF_C_OF, "bilirubin (mg/dL) of liver failure"),
+        P("of_cr", 2.0, "1", 2.0, 2.0, src.CLIF_C_OF, "creatinine (mg/dL) of kidney failure"),
+        P("of_he", 3.0, "1", 3.0, 3.0, src.CLIF_C_OF, "encephalopathy grade of brain failure"),
+        P("of_inr", 2.5, "1", 2.5, 2.5, src.CLIF_C_OF, "INR of coagulation failure"),
+        P("of_map", 70.0, "mmHg", 70.0, 70.0, src.CLIF_C_OF + " (pressure below 70 mmHg taken as needing "
+          "vasopressors)", "mean arterial pressure of circulatory failure"),
+        P("of_pf", 200.0, "mmHg", 200.0, 200.0, src.CLIF_C_OF, "PaO2/FiO2 of respiratory failure"),
         P("hr_hcc_svr", 0.51, "1", 0.3, 1.0, src.KANWAL_2023 + ": HCC incidence 1.71/100 PY after HCV cure vs "
           "3.36 with active HCV", "HCC hazard ratio once the cause is controlled (HCV cured)"),
     ]
@@ -98,6 +136,24 @@ def module() -> Module:
           f"VBr*k_vbr/{1 - BLEED_TAIL!r}*log(1 + exp({REVERTER_INTERCEPT!r} + {REVERTER_SLOPE!r}*meld_cont))",
           "1/day", "excess death hazard after a bleed: over 6 weeks it adds -ln(1 - p), p = 6-week mortality at "
           "the MELD (" + src.REVERTER_2014 + ")", observable=True),
+        D("hazard_inf", "h_inf*(1 + (hr_inf_asc - 1)*step(ascites_grade, 2))", "1/day",
+          "hazard of a bacterial infection", observable=True),
+        D("MAP", "MAP0 - d_map*hill(HVPG, K_spl, 2) - k_map_ai*AI", "mmHg", "mean arterial pressure",
+          observable=True),
+        D("PF", "PF0 - k_pf_ai*AI", "mmHg", "PaO2/FiO2 oxygenation index", observable=True),
+        D("organ_failures", "step(Bil_mgdl, of_bil) + step(Cr_mgdl, of_cr) + step(he_grade, of_he) + "
+          "step(INR, of_inr) + (1 - step(MAP, of_map)) + (1 - step(PF, of_pf))", "1",
+          "organ failures of the CLIF-C OF score (liver, kidney, brain, coagulation, circulation, lungs)",
+          observable=True),
+        D("aclf_grade", "3*step(organ_failures, 3) + 2*step(organ_failures, 2)*(1 - step(organ_failures, 3)) + "
+          "step(organ_failures, 1)*(1 - step(organ_failures, 2))*min(1, step(Cr_mgdl, of_cr) + "
+          "(1 - step(he_grade, of_he))*min(1, step(Cr_mgdl, 1.5) + step(he_grade, 1)) + "
+          "step(he_grade, of_he)*step(Cr_mgdl, 1.5))", "1",
+          "ACLF grade 0-3 (EASL-CLIF): 2 or 3+ organ failures; grade 1, a single kidney failure, or a single other "
+          "failure with creatinine 1.5-1.9 mg/dL or encephalopathy grade 1-2 (" + src.MOREAU_2013 + ")",
+          observable=True),
+        D("hazard_of_death", "h_of*organ_failures", "1/day", "excess death hazard of organ failures",
+          observable=True),
         D("hazard_hcc", f"({hcc_rate})*(1 - ctl*etio_HCV*(1 - hr_hcc_svr))*step(stage, 4)", "1/day",
           "hazard of hepatocellular carcinoma (cirrhosis only)", observable=True),
     ]
@@ -105,16 +161,20 @@ def module() -> Module:
         R("bleed_hazard", "hz_on*hazard_vb", {"CH_vb": 1}),
         R("bleed_recency_decay", "k_vbr*VBr", {"VBr": -1}),
         R("insult_decay", "k_ai*AI", {"AI": -1}),
+        R("infection_hazard", "hz_on*hazard_inf", {"CH_inf": 1}),
         R("hcc_hazard", "hz_on*hazard_hcc*(1 - step(N_hcc, 1))", {"CH_hcc": 1}),
     ]
     triggers = [
         Trigger("variceal_bleeding", watch="CH_vb", threshold="thr_vb", seed="seed_vb", counter="N_vb",
                 add={"VBr": 1.0, "AI": 1.0}, description="a variceal bleed: 6-week excess mortality, acute insult"),
+        Trigger("infection", watch="CH_inf", threshold="thr_inf", seed="seed_inf", counter="N_inf",
+                add={"AI": 1.0}, description="a bacterial infection: an acute inflammatory insult"),
         # one diagnosis per patient: the hazard stops counting after the first (hcc_hazard)
         Trigger("hcc", watch="CH_hcc", threshold="thr_hcc", seed="seed_hcc", counter="N_hcc",
                 description="hepatocellular carcinoma diagnosed"),
     ]
-    return Module("events", "Clinical events that change the patient: variceal bleeding and HCC.",
+    return Module("events", "Clinical events that change the patient: variceal bleeding, infection, HCC; the organ "
+                  "failures of an acute insult.",
                   states=states, parameters=params, derived=derived, processes=procs, triggers=triggers)
 
 

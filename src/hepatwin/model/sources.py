@@ -55,3 +55,7 @@ HUANG_2023 = ("doi:10.1016/j.cgh.2022.06.032 (Huang 2023: HCC in alcohol-related
               "risk, cumulative incidence 1/3/9% at 1/5/10 years, 18 studies, 148,333 patients)")
 DAMICO_PERRICONE_2019 = ("doi:10.1007/s11901-019-00473-1 (D'Amico & Perricone 2019: 5-year decompensation 24.5 +/- 13.6% "
                          "in 152,320 patients with compensated cirrhosis, 105 cohorts)")
+CLIF_C_OF = ("doi:10.1016/j.jhep.2014.06.012 (Jalan 2014, CLIF-C OF: organ failure at bilirubin >= 12 mg/dL, "
+             "creatinine >= 2 mg/dL, encephalopathy grade 3-4, INR >= 2.5, vasopressors, PaO2/FiO2 <= 200)")
+MOREAU_2013 = ("doi:10.1053/j.gastro.2013.02.042 (Moreau 2013, CANONIC: ACLF definition and grades; 28-day mortality "
+               "33.9% with ACLF at enrolment, 1.9% without)")

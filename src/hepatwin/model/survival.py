@@ -39,7 +39,8 @@ def module() -> Module:
           "(hr_asc - 1)*step(Asc, asc_g1)", "1",
           "hazard ratio of the clinical stage (D'Amico 1: 1, 2: hr_csph, 3: hr_asc)"),
         D("hazard_death", "h_ref*exp(b_meld*(meld_cont - meld_ref))*stage_hazard_ratio*(1 + (hr_he - 1)*step(he_grade, 2))"
-          " + hazard_vb_death", "1/day", "instantaneous hazard of death (with a bleed's 6-week excess)",
+          " + hazard_vb_death + hazard_of_death", "1/day",
+          "instantaneous hazard of death (with a bleed's 6-week excess and that of organ failures)",
           observable=True),
         D("hazard_decomp", "h_dec*hill(HVPG, K_dec, 6)", "1/day", "instantaneous hazard of decompensation",
           observable=True),
