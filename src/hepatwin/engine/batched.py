@@ -21,7 +21,7 @@ from .codegen import rhs_source
 from .draws import NUMBA_SOURCE as DRAW_SOURCE
 from .events import Event
 from .status import CODES
-from .structure import block_triangular, jacobian_pattern, solve_source
+from .structure import block_triangular, column_groups, jacobian_pattern, solve_source
 
 #: status code -> name (engine/status.py: the same statuses as the reference engine)
 STATUS_NAMES = {code: str(s) for code, s in CODES.items()}
@@ -88,12 +88,20 @@ _LOADED: dict[str, BatchedModel] = {}
 
 def _structure_source(spec: ModelSpec) -> str:
     """The Jacobian's block-triangular layout (numba freezes global arrays) and its generated solve."""
-    btf = block_triangular(jacobian_pattern(spec))
+    pattern = jacobian_pattern(spec)
+    btf = block_triangular(pattern)
+    groups = column_groups(pattern)
+    col_rows = [np.flatnonzero(pattern[:, j]) for j in range(pattern.shape[1])]
 
-    def arr(name: str, values: np.ndarray) -> str:
+    def arr(name: str, values) -> str:
         return f"{name} = np.array([{', '.join(str(int(v)) for v in values)}], dtype=np.int64)\n"
 
-    return arr("_PERM", btf.perm) + arr("_STARTS", btf.starts) + "\n\n" + solve_source(btf)
+    return (arr("_PERM", btf.perm) + arr("_STARTS", btf.starts)
+            + arr("_GROUP_START", np.cumsum([0, *(len(g) for g in groups)]))
+            + arr("_GROUP_COLS", [j for g in groups for j in g])
+            + arr("_COL_ROW_START", np.cumsum([0, *(r.size for r in col_rows)]))
+            + arr("_COL_ROWS", np.concatenate(col_rows) if col_rows else [])
+            + "\n\n" + solve_source(btf))
 
 
 def _trigger_source(spec: ModelSpec) -> str:

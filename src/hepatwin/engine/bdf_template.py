@@ -91,18 +91,29 @@ def _btf_factor(A, piv):
 
 
 @njit(cache=True, error_model="numpy")
-def _jacobian(t, y, p, f0, J, ytmp, ftmp, threshold):
+def _jacobian(t, y, p, f0, J, ytmp, ftmp, threshold, hcol):
+    """Forward differences, one right-hand side per group of columns that share no row (the structure's
+    column groups): the same numbers as one column at a time, since no row of a group's columns reads the
+    others. Entries outside the structure are exact zeros. Returns the right-hand sides evaluated."""
     n = y.shape[0]
     for j in range(n):
         ytmp[j] = y[j]
-    for j in range(n):
-        h = math.sqrt(EPS) * max(abs(y[j]), threshold[j])
-        ytmp[j] = y[j] + h
-        h = ytmp[j] - y[j]
-        rhs(t, ytmp, p, ftmp)
         for i in range(n):
-            J[i, j] = (ftmp[i] - f0[i]) / h
-        ytmp[j] = y[j]
+            J[i, j] = 0.0
+    for g in range(_GROUP_START.shape[0] - 1):
+        for k in range(_GROUP_START[g], _GROUP_START[g + 1]):
+            j = _GROUP_COLS[k]
+            h = math.sqrt(EPS) * max(abs(y[j]), threshold[j])
+            ytmp[j] = y[j] + h
+            hcol[j] = ytmp[j] - y[j]
+        rhs(t, ytmp, p, ftmp)
+        for k in range(_GROUP_START[g], _GROUP_START[g + 1]):
+            j = _GROUP_COLS[k]
+            for r in range(_COL_ROW_START[j], _COL_ROW_START[j + 1]):
+                i = _COL_ROWS[r]
+                J[i, j] = (ftmp[i] - f0[i]) / hcol[j]
+            ytmp[j] = y[j]
+    return _GROUP_START.shape[0] - 1
 
 
 @njit(cache=True, error_model="numpy")
@@ -196,6 +207,7 @@ def _bdf_segment(t0, t1, y, p, t_eval, out, col0, rtol, atol, counter, max_rhs, 
     Uw = np.zeros((MAX_ORDER + 1, MAX_ORDER + 1))
     Ww = np.zeros((MAX_ORDER + 1, n))
     threshold = np.empty(n)
+    hcol = np.empty(n)
     for i in range(n):
         threshold[i] = atol[i] / rtol
     y_predict = np.empty(n)
@@ -240,8 +252,7 @@ def _bdf_segment(t0, t1, y, p, t_eval, out, col0, rtol, atol, counter, max_rhs, 
         D[1, i] = f[i] * h_abs
     order = 1
     n_equal_steps = 0
-    _jacobian(t0, y, p, f, J, ytmp, ftmp, threshold)
-    counter[0] += n
+    counter[0] += _jacobian(t0, y, p, f, J, ytmp, ftmp, threshold, hcol)
     counter[3] += 1
     c_lu = 0.0
     have_lu = False
@@ -344,8 +355,7 @@ def _bdf_segment(t0, t1, y, p, t_eval, out, col0, rtol, atol, counter, max_rhs, 
                     counter[0] += 1
                     for i in range(n):
                         f[i] = ftmp[i]
-                    _jacobian(t_new, y_predict, p, f, J, ytmp, ftmp, threshold)
-                    counter[0] += n
+                    counter[0] += _jacobian(t_new, y_predict, p, f, J, ytmp, ftmp, threshold, hcol)
                     counter[3] += 1
                     have_lu = False
                     current_jac = True

@@ -141,3 +141,23 @@ def solve_source(btf: BlockTriangular) -> str:
         ]
     lines += [f"    b[{int(p)}] = w[{k}]" for k, p in enumerate(btf.perm)]
     return "\n".join(lines) + "\n\n\n"
+
+
+def column_groups(pattern: np.ndarray) -> list[list[int]]:
+    """Columns of the Jacobian that share no row, greedily grouped (Curtis, Powell & Reid 1974,
+    doi:10.1093/imamat/13.1.117): one right-hand-side evaluation with all columns of a group perturbed gives
+    every column of the group, since no row depends on two of them. Largest columns first."""
+    order = sorted(range(pattern.shape[1]), key=lambda j: (-int(pattern[:, j].sum()), j))
+    groups: list[list[int]] = []
+    rows: list[np.ndarray] = []
+    for j in order:
+        col = pattern[:, j]
+        for g, used in enumerate(rows):
+            if not np.any(used & col):
+                groups[g].append(j)
+                rows[g] = used | col
+                break
+        else:
+            groups.append([j])
+            rows.append(col.copy())
+    return [sorted(g) for g in groups]

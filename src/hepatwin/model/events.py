@@ -45,15 +45,18 @@ HCC_INCIDENCE = {
 
 
 def module() -> Module:
+    # the cumulative hazards of rare events are only integrated (no rate reads them): their absolute tolerance is
+    # 1e-6 (scale 1e3 x atol 1e-9), far below any probability they give, so a hazard's steps at clinical
+    # thresholds (Child-Pugh points, ascites grade) do not hold the solver's step size down
     states = [
-        S("CH_vb", "1", 0.0, "cumulative hazard of variceal bleeding since day 0", bounds=(0, 1e6)),
+        S("CH_vb", "1", 0.0, "cumulative hazard of variceal bleeding since day 0", 1e3, bounds=(0, 1e6)),
         S("N_vb", "1", 0.0, "variceal bleeds since day 0", bounds=(0, 1e6)),
         S("VBr", "1", 0.0, "recency of variceal bleeding: +1 at a bleed, gone within about 6 weeks",
           bounds=(0, 1e6)),
         S("AI", "1", 0.0, "acute inflammatory insult (a bleed adds 1; it fades over days)", bounds=(0, 1e6)),
-        S("CH_inf", "1", 0.0, "cumulative hazard of bacterial infection since day 0", bounds=(0, 1e6)),
+        S("CH_inf", "1", 0.0, "cumulative hazard of bacterial infection since day 0", 1e3, bounds=(0, 1e6)),
         S("N_inf", "1", 0.0, "bacterial infections since day 0", bounds=(0, 1e6)),
-        S("CH_hcc", "1", 0.0, "cumulative hazard of hepatocellular carcinoma since day 0", bounds=(0, 1e6)),
+        S("CH_hcc", "1", 0.0, "cumulative hazard of hepatocellular carcinoma since day 0", 1e3, bounds=(0, 1e6)),
         S("N_hcc", "1", 0.0, "HCC diagnoses since day 0 (the first one counts)", bounds=(0, 1e6)),
     ]
     params = [
