@@ -102,7 +102,6 @@ def _km(adtte: pd.DataFrame, paramcd: str, title: str, path: Path, arms: list[st
 def _km_figure(adtte: pd.DataFrame, paramcd: str, title: str, arms: list[str]):
     """Kaplan-Meier curves by arm (lifelines) with censoring marks, 95% CI and numbers at risk below."""
     from lifelines import KaplanMeierFitter
-    from lifelines.plotting import add_at_risk_counts
 
     d = adtte[adtte["PARAMCD"] == paramcd]
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
@@ -117,15 +116,7 @@ def _km_figure(adtte: pd.DataFrame, paramcd: str, title: str, arms: list[str]):
                                   censor_styles={"marker": "|", "ms": 9, "mew": 1.4})
         fitters.append(km)
     ax.set_ylim(0, 1.04)
-    ax.set_xlim(left=0)
-    ax.set_xlabel("study day")
-    ax.set_ylabel("probability without event")
-    ax.set_title(title, fontsize=10)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, title="arm (| censored)")
-    if fitters:
-        add_at_risk_counts(*fitters, ax=ax, fig=fig, rows_to_show=["At risk", "Events"])
-    fig.tight_layout()
-    return fig
+    return _finish_time_to_event(fig, ax, title, "probability without event", fitters)
 
 
 def _cif(adtte: pd.DataFrame, paramcd: str, title: str, path: Path, arms: list[str]) -> str:
@@ -138,7 +129,6 @@ def _cif_figure(adtte: pd.DataFrame, paramcd: str, title: str, arms: list[str]):
     arm's colour, and numbers at risk and events below; styles as in the Kaplan-Meier figure."""
     import numpy as np
     from lifelines import KaplanMeierFitter
-    from lifelines.plotting import add_at_risk_counts
     from matplotlib import patheffects
 
     from ..trial.analysis import cif_curves, competing_risk_data
@@ -167,9 +157,17 @@ def _cif_figure(adtte: pd.DataFrame, paramcd: str, title: str, arms: list[str]):
         top = max(top, float(np.nanmax(c[["cif", "ci_high", "one_minus_km"]].to_numpy(float))))
         fitters.append(KaplanMeierFitter(label=str(arm)).fit(t, event_observed=(e == 1)))
     ax.set_ylim(0, min(1.04, max(0.1, 1.1 * top)))
+    return _finish_time_to_event(fig, ax, title, "probability of event", fitters)
+
+
+def _finish_time_to_event(fig, ax, title: str, ylabel: str, fitters: list):
+    """The common frame of the Kaplan-Meier and cumulative-incidence figures: day axis from 0, the legend
+    outside on the right, numbers at risk and events below."""
+    from lifelines.plotting import add_at_risk_counts
+
     ax.set_xlim(left=0)
     ax.set_xlabel("study day")
-    ax.set_ylabel("probability of event")
+    ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, title="arm (| censored)")
     if fitters:
