@@ -242,3 +242,15 @@ def test_trials_time_aclf_from_its_onset():
     assert s["infection_day"].notna().sum() > 0 and s["aclf_day"].notna().sum() > 0
     tte = build_tables(res)["adtte"]
     assert {"TTINF", "TTACLF"} <= set(tte["PARAMCD"])
+
+
+def test_hcc_lists_a_patient_for_transplant_whatever_the_meld():
+    """With a listing MELD no patient reaches, only patients with HCC can be transplanted, and only after it."""
+    proto, pop = load_protocol(ROOT / "examples" / "trials" / "zhongnan2024.toml")
+    proto = proto.model_copy(update={"transplant": proto.transplant.model_copy(update={
+        "meld_threshold": 40.0, "rate_per_year": proto.transplant.rate_per_year.model_copy(update={"value": 0.5})})})
+    s = run_trial(proto, pop, replicates=20).subjects
+    tx = s[s["transplanted"]]
+    assert len(tx) > 0 and tx["hcc_day"].notna().all() and (tx["transplant_day"] >= tx["hcc_day"] - 1).all()
+    off = proto.model_copy(update={"transplant": proto.transplant.model_copy(update={"list_hcc": False})})
+    assert not run_trial(off, pop, replicates=20).subjects["transplanted"].any()

@@ -162,10 +162,12 @@ class AdverseEventModel(_Strict):
 
 
 class Transplant(_Strict):
-    """Liver transplantation while listed (MELD at or above a threshold), at a constant rate."""
+    """Liver transplantation while listed (MELD at or above a threshold, or HCC), at a constant rate."""
 
     #: listing at or above this MELD (the MELD scale runs from 6 to 40)
     meld_threshold: Annotated[float, Field(ge=6, le=40, allow_inf_nan=False)] = TRANSPLANT["meld_threshold"]
+    #: a patient with HCC is listed whatever the MELD (HCC within transplant criteria is an indication)
+    list_hcc: bool = True
     rate_per_year: Sourced = Field(default_factory=lambda: Sourced(**TRANSPLANT["rate_per_year"]))
 
 

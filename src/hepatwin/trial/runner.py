@@ -424,6 +424,8 @@ def _observe(protocol: Protocol, part: pd.DataFrame, draws: list[_Draws], grid: 
     last_visit = protocol.visits.days[-1]
     tx_rate = protocol.transplant.rate_per_year.value / YEAR
     listed = grid_meld >= protocol.transplant.meld_threshold
+    if protocol.transplant.list_hcc:   # HCC is an indication of its own, whatever the MELD
+        listed |= grid["N_hcc"] >= 1
     cum_tx = np.concatenate([np.zeros((len(part), 1)), np.cumsum(listed[:, :-1] * tx_rate * np.diff(t), axis=1)],
                             axis=1)
     m = len(part)
