@@ -154,7 +154,8 @@ def ids_from_generated(folder: str | Path, cfg: PopulationConfig) -> np.ndarray:
     path = folder / SCREENED
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        cand = pd.read_parquet(path, columns=["patient_id", "selected"])
+        # one thread: a refusal right after (another population file) must not exit while Arrow's pool runs
+        cand = pd.read_parquet(path, columns=["patient_id", "selected"], use_threads=False)
     except (OSError, ValueError) as exc:
         raise ValueError(f"--patients {folder}: not a finished `hepatwin population generate` folder "
                          f"({exc.__class__.__name__}: {exc})") from None
