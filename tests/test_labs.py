@@ -80,8 +80,8 @@ def test_directions_that_must_hold():
     early = simulate(parse_scenario(data, "early")).dataset
     assert early["ALT"].values[0] > 45 and early["AST"].values[0] / early["ALT"].values[0] < 1
     assert early["PLT"].values[0] > cirr["PLT"].values[0] and early["CHE"].values[0] > cirr["CHE"].values[0]
-    # autoimmune/biliary disease: ALP and GGT above the reference limits, lower with UDCA
-    data = _variant(etiology="autoimmune")
+    # primary biliary cholangitis: ALP and GGT above the reference limits, lower with UDCA
+    data = _variant(etiology="PBC")
     data["therapy"] = []
     chol = simulate(parse_scenario(data, "cholestatic")).dataset
     data["therapy"] = [{"kind": "udca", "start_day": 0}]

@@ -304,7 +304,7 @@ def test_trial_and_compare_reports_say_how_far_to_trust_them(tmp_path, monkeypat
     html = (tmp_path / "trial" / "report.html").read_text()
     sec = html.split('id="trust"', 1)[1].split("<h2>", 1)[0]
     for row, result in (("qin_surv6m_paper_low", "PASS"), ("qin_il8_d169", "FAIL"), ("zhang_alb_w48", "FAIL"),
-                        ("childpugh_C_1y", "FAIL"), ("damico_stage1_annual", "PASS")):
+                        ("childpugh_C_2y", "FAIL"), ("childpugh_C_1y", "PASS"), ("damico_stage1_annual", "PASS")):
         assert re.search(rf">{row}</td>\s*<td[^>]*>{result}<", sec), row
     assert "hepatwin validate" in sec and "validation.md" in sec
 

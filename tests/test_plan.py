@@ -45,8 +45,8 @@ def test_cohort_plans(path):
     assert (_p(hist.params, "hz_on") == 0).all() and (_p(hist.params, ETIOLOGIES[cfg.etiology][0]) == 1).all()
     assert np.array_equal(_p(hist.params, "inj_scale"), cand["injury_scale"].to_numpy())
     assert np.allclose(hist.y0, MODEL.state_vector(SPEC.healthy_state()))
-    for evs in hist.events:
-        assert sum(e.set.get("hz_on") == 1.0 for e in evs) == 1 and sum(bool(e.add) for e in evs) == 2
+    for evs in hist.events:   # the two infusions and the population's own events before baseline (a flare...)
+        assert sum(e.set.get("hz_on") == 1.0 for e in evs) == 1 and sum(bool(e.add) for e in evs) == 2 + len(cfg.event)
     # the state events draw from each patient's own streams: distinct seeds, finite first thresholds
     for trig in SPEC.triggers.values():
         seeds, first = _p(hist.params, trig.seed), _p(hist.params, trig.threshold)

@@ -80,7 +80,7 @@ def test_compare_refusals(tmp_path):
 @pytest.mark.parametrize(("edit", "words"), [
     (("output_step_days = 1", "output_step_days = 2\noutput_days = [0, 29]"), ("output_days", "output_step_days")),
     (("dose = 1.0e8", "dose = 1e15"), ("dose", "1e+15", "plausible")),
-    (('start_day = -365', 'start_day = 10000'), ("therapy[0].start_day", "10000", "end_day")),
+    (('start_day = -730', 'start_day = 10000'), ("therapy[0].start_day", "10000", "end_day")),
 ])
 def test_scenario_conflicts_are_refused(tmp_path, edit, words):
     text = MSC.read_text()

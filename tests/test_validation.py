@@ -57,9 +57,12 @@ def test_validate_json_has_exactly_the_contract_keys(rows_json):
 
 
 def test_a_finding_the_model_cannot_compute_is_a_fail_not_a_gap(rows_json):
-    # no virtual patient of the small cohort reaches MELD >= 40: the row is a FAIL with no number, saying why
-    row = next(r for r in rows_json if r["id"] == "wiesner_meld_ge40")
+    # no virtual patient of the small cohort reaches ACLF grade 3: the row is a FAIL with no number, saying why
+    row = next(r for r in rows_json if r["id"] == "canonic_aclf3_28d_mortality")
     assert row["passed"] is False and row["simulated"] is None and "only 0 virtual patients" in row["tolerance"]
+    # a group with a few patients has a number but fails the count rule (MELD >= 40: 5 of 150)
+    few = next(r for r in rows_json if r["id"] == "wiesner_meld_ge40")
+    assert few["passed"] is False and few["simulated"] is not None and "need 10" in few["tolerance"]
     # variceal bleeding is a model event now: clinical stage 4 (the year after a bleed) has a number
     stage4 = next(r for r in rows_json if r["id"] == "damico_stage4_annual")
     assert stage4["simulated"] is not None and 0 < stage4["simulated"] < 100

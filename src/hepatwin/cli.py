@@ -788,6 +788,10 @@ def calibrate(
     force: Annotated[bool, typer.Option("--force", help="replace a stored fit that is better or more thorough")
                      ] = False,
     seed: Annotated[int | None, typer.Option(min=0, help="override the protocol's seed (target msc)")] = None,
+    accept_miss: Annotated[bool, typer.Option(
+        "--accept-miss", help="target hazard: store the fit even when a stage misses its mortality by more than 1% "
+                              "(a parameter at the end of its range); the miss is printed and the rows show it")
+                           ] = False,
     executor: ExecutorOption = "serial",
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
@@ -798,7 +802,7 @@ def calibrate(
     if target is CalibrationTarget.hazard:
         with _executor(executor, workers, scheduler) as pool:
             _calibrate_hazard(cohort or _examples_dir() / "populations" / "cirrhosis_natural_history.toml", cohort_n,
-                              write, force, engine=engine.value, executor=pool)
+                              write, force, engine=engine.value, executor=pool, accept_miss=accept_miss)
         return
     from .calibrate.fit import CalibrationWriteError, write_calibration
     from .calibrate.fit import calibrate as run_calibration
@@ -845,9 +849,9 @@ def _fitted_table(title: str, start: dict[str, float], fitted: dict[str, float])
 
 
 def _calibrate_hazard(cohort: Path, n: int, write: Path | None, force: bool, *, engine: str = "numba",
-                      executor=None) -> None:
+                      executor=None, accept_miss: bool = False) -> None:
     from .calibrate.fit import CalibrationWriteError, store_fitted
-    from .calibrate.hazard import HAZARD_TARGET, STAGE_MORTALITY, fit_death_hazard
+    from .calibrate.hazard import HAZARD_TARGET, TARGETS, fit_death_hazard
 
     if not cohort.is_file():
         raise UserError(f"cohort population file {cohort} not found")
@@ -857,16 +861,19 @@ def _calibrate_hazard(cohort: Path, n: int, write: Path | None, force: bool, *, 
             res = fit_death_hazard(cohort, n, engine=engine, executor=executor)
         except ValueError as exc:
             raise UserError(str(exc)) from None
-    out_console.print(_fitted_table(f"Death hazard fitted to D'Amico 2006 stage mortality ({n} patients, "
+    out_console.print(_fitted_table(f"Death hazard fitted to D'Amico 2006 natural history ({n} patients, "
                                     f"{res.seconds:.0f} s)", res.start, res.fitted))
-    for s, pub in STAGE_MORTALITY.items():
-        out_console.print(f"  stage {s} (n = {res.patients[s]}): annual mortality {res.mortality_start[s]:.2f}% -> "
-                          f"{res.mortality_fitted[s]:.2f}% (published {pub:g}%)")
+    for (key, pub), s in zip(TARGETS.items(), (1, 2, 3), strict=True):
+        out_console.print(f"  {key} (n = {res.patients[s]}): {res.targets_start[key]:.3g} -> "
+                          f"{res.targets_fitted[key]:.3g} (published {pub:g})")
     if not res.reached:
-        msg = (f"the fit misses the published stage mortality (a cohort of {n} may hold too few patients per stage); "
+        msg = (f"the fit misses the published natural history (a cohort of {n} may hold too few patients per stage); "
                f"try a larger --cohort-n")
-        if write is not None:
-            raise UserError(msg + "; nothing was written")
+        at_bound = [p for p in res.fitted if res.at_bound(p)]
+        if at_bound:
+            msg += f"; at the end of its range: {', '.join(at_bound)}"
+        if write is not None and not accept_miss:
+            raise UserError(msg + "; nothing was written (--accept-miss stores it anyway)")
         err_console.print(f"warning: {msg}")
     if write is not None:
         try:

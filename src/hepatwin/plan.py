@@ -50,6 +50,42 @@ class BatchPlan:
     events: list[list[Event]]
 
 
+def params_in_force(model, params: np.ndarray, events: Sequence[Sequence[Event]], t: float) -> np.ndarray:
+    """Each patient's parameters (patients x parameters) as its `set` events (a cause control that starts)
+    leave them for an output at time `t`; an output at an event's time sees the value before it."""
+    out = np.array(params, dtype=float, copy=True)
+    for j, evs in enumerate(events):
+        for ev in sorted((e for e in evs if e.set and e.time < t), key=lambda e: e.time):
+            for name, value in ev.set.items():
+                out[j, model.param_index(name)] = value
+    return out
+
+
+def derived_in_force(model, y: np.ndarray, params: np.ndarray, events: Sequence[Sequence[Event]],
+                     t_out: np.ndarray) -> list[np.ndarray]:
+    """`model.derived` of states `y` (states x patients x times) at output times `t_out`, each output with the
+    parameters in force at its time (`params_in_force`): a cause control that starts during the run changes
+    ALT, bilirubin and every hazard from that day on, as it changes the rates."""
+    t_out = np.asarray(t_out, dtype=float)
+    cuts = sorted({e.time for evs in events for e in evs if e.set and t_out[0] <= e.time < t_out[-1]})
+    starts = [t_out[0], *cuts]
+    out: list[np.ndarray] | None = None
+    for k, start in enumerate(starts):
+        end = cuts[k] if k < len(cuts) else np.inf
+        # the first segment holds the first output; each later one the outputs after its event, up to the next
+        cols = (t_out >= start) & (t_out <= end) if k == 0 else (t_out > start) & (t_out <= end)
+        if not cols.any():
+            continue
+        when = start if k == 0 else np.nextafter(start, np.inf)
+        p = params_in_force(model, params, events, when)
+        part = model.derived(y[:, :, cols], p.T[:, :, None])
+        if out is None:
+            out = [np.empty(y.shape[1:], dtype=float) for _ in part]
+        for dst, src in zip(out, part, strict=True):
+            dst[:, cols] = src
+    return out if out is not None else [np.empty(y.shape[1:]) for _ in model.derived_names]
+
+
 def trigger_parameters(spec: ModelSpec, seed: int, keys: Sequence[tuple[int, ...]],
                        random_events: bool = True) -> dict[str, np.ndarray]:
     """The seed and first threshold of every state event (spec trigger) for each of `keys` (one tuple of
@@ -152,7 +188,7 @@ def plan_history(cfg, cand: pd.DataFrame, spec: ModelSpec, model, regimens: Sequ
         P[:, model.param_index(name)] = values
     events = []
     for j in range(len(cand)):
-        evs = therapy_events(cfg.therapy, t_start[j])
+        evs = therapy_events(cfg.therapy, t_start[j]) + [forced_event(spec, e.kind, e.day) for e in cfg.event]
         if regimens:
             values = dict(zip(model.param_names, P[j], strict=True))
             for r in regimens:
@@ -194,5 +230,5 @@ def plan_restart(cfg, base: pd.DataFrame, spec: ModelSpec, model, *, control_on:
     return BatchPlan(base[model.state_names].to_numpy(dtype=float), P, np.zeros(len(base)), events)
 
 
-__all__ = ["BatchPlan", "RunPlan", "cohort_parameters", "forced_event", "plan_history", "plan_restart", "plan_run",
-           "regimen_events", "therapy_events", "trigger_parameters"]
+__all__ = ["BatchPlan", "RunPlan", "cohort_parameters", "derived_in_force", "forced_event", "params_in_force",
+           "plan_history", "plan_restart", "plan_run", "regimen_events", "therapy_events", "trigger_parameters"]

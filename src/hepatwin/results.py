@@ -11,6 +11,7 @@ import xarray as xr
 from . import DISCLAIMER
 from .clinical.panel import lab_scores
 from .model.catalog import SCORES as CATALOG_SCORES
+from .model.catalog import VITALS
 
 #: score variable -> (unit, description), from the model's catalog
 SCORES = {name: (s.unit, s.description) for name, s in CATALOG_SCORES.items()}
@@ -44,11 +45,12 @@ def build_dataset(model, t: np.ndarray, y: np.ndarray, params: np.ndarray, scena
 def add_scores(ds: xr.Dataset, female: bool, valid: np.ndarray | None = None,
                age_years: float | np.ndarray | None = None) -> None:
     """Add every clinical score (`clinical.panel.lab_scores`: Child-Pugh, MELD, MELD-Na, MELD 3.0, ALBI, FIB-4,
-    APRI, CLIF-C AD) computed from the lab variables; `age_years` defaults to the dataset's `age_years` attribute."""
+    APRI, CLIF-C AD, CLIF-C ACLF) computed from the lab variables and vital signs; `age_years` defaults
+    to the dataset's `age_years` attribute."""
     n = ds.sizes["time"]
     valid = np.ones(n, dtype=bool) if valid is None else valid
     age = ds.attrs.get("age_years", np.nan) if age_years is None else age_years
-    labs = {k: ds[k].values[valid] for k in ("Bil", "Alb", "INR", "Cr", "Na", "AST", "ALT", "PLT", "WBC")}
+    labs = {k: ds[k].values[valid] for k in ("Bil", "Alb", "INR", "Cr", "Na", "AST", "ALT", "PLT", "WBC", *VITALS)}
     values = lab_scores(labs, female=female, age_years=age, ascites_grade=ds["ascites_grade"].values[valid],
                         he_grade=ds["he_grade"].values[valid])
     for name, (unit, desc) in SCORES.items():

@@ -104,7 +104,7 @@ class Patient(_Strict):
 
 
 class Therapy(_Strict):
-    """Cause control (antivirals, abstinence, lifestyle, UDCA) starting on `start_day`
+    """Cause control (antivirals, abstinence, lifestyle, immunosuppression, UDCA) starting on `start_day`
     (negative: started during the disease history, before baseline)."""
 
     kind: TherapyName

@@ -10,8 +10,10 @@ import numpy as np
 from . import __version__
 from .engine.solver import check_engine, reference_model, solve_patients
 from .engine.status import from_code
+from .errors import InputError
 from .limits import check_scenario
 from .model import build_model
+from .model.catalog import EVENTS
 from .plan import RunPlan, plan_run
 from .results import SCORES, SimulationResult, build_dataset
 from .scenario import Scenario, load_scenario, revalidate
@@ -68,6 +70,7 @@ def simulate_many(scenarios: list[Scenario], *, engine: str = "numba",
     for s, plan, (y, status, message, n_rhs, method) in zip(scenarios, plans, sols, strict=True):
         t2 = time.perf_counter()
         ds = build_dataset(model, plan.t_out, y, _params_over_time(model, plan), s)
+        _check_event_needs(s, ds)
         timings = {"setup_s": setup / len(scenarios), "solve_s": solve_s, "postprocess_s": time.perf_counter() - t2}
         results.append(SimulationResult(
             dataset=ds, scenario=s, status=status, message=message, timings=timings,
@@ -77,6 +80,23 @@ def simulate_many(scenarios: list[Scenario], *, engine: str = "numba",
             version=__version__,
         ))
     return results
+
+
+def _check_event_needs(scenario: Scenario, ds) -> None:
+    """Refuse a given event the patient cannot have (catalog `Event.needs`, e.g. an ACLF precipitant without
+    cirrhosis), judged on the last output day at or before the event (day 0 if none)."""
+    t = ds["time"].values
+    for i, ev in enumerate(scenario.event):
+        need = EVENTS[ev.kind].needs
+        if need is None:
+            continue
+        var, level = need
+        k = max(int(np.searchsorted(t, ev.day, side="right")) - 1, 0)
+        value = float(ds[var].values[k])
+        if not value >= level:
+            raise InputError(f"event[{i}].kind: {ev.kind!r} on day {ev.day:g} is an acute insult that precipitates "
+                             f"ACLF, which falls on cirrhosis; this patient's {var} on day {t[k]:g} is {value:g} "
+                             f"(expected >= {level:g}); drop the event or give the patient cirrhosis")
 
 
 def _solve_numba(spec, model, scenarios, plans):

@@ -7,7 +7,7 @@ count, so the only randomness is in which virtual patients the cohort holds.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,7 @@ from ..engine.codegen import CompiledModel, compile_model
 from ..engine.solver import solve_patients
 from ..model import build_model
 from ..model.catalog import EVENTS
-from ..plan import plan_restart
+from ..plan import derived_in_force, plan_restart
 from ..population.config import PopulationConfig
 from ..population.generate import generate
 
@@ -26,7 +26,8 @@ COHORT_DAYS = np.array([0.0, 91.0, 182.0, 365.25, 730.5, 1095.75, 1461.0, 1826.2
 
 def clinical_stage(ascites_grade: np.ndarray, hvpg: np.ndarray) -> np.ndarray:
     """D'Amico clinical stage proxy: 1 no varices/no ascites (HVPG < 10 mmHg), 2 varices without ascites
-    (HVPG >= 10 mmHg as the proxy for varices), 3 ascites. Stage 4 (variceal bleeding) is not a model state."""
+    (HVPG >= 10 mmHg as the proxy for varices), 3 ascites (grade >= 1). Stage 4 (variceal bleeding) is a landmark
+    at the bleed, not a baseline stage."""
     return np.where(ascites_grade >= 1, 3, np.where(hvpg >= 10.0, 2, 1))
 
 
@@ -40,6 +41,15 @@ class CohortRun:
     days: np.ndarray
     y: np.ndarray               # patients x states x days
     ok: np.ndarray              # solver status 0
+    events: list = field(default_factory=list)   # each patient's events (cause control that starts...)
+
+    def derived(self, rows: slice, params: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Every derived quantity of patients `rows` on the run's days (patients x days), with the parameters
+        in force at each day (`params` instead of the run's when given, e.g. a candidate hazard)."""
+        y = np.transpose(np.nan_to_num(self.y[rows]), (1, 0, 2))
+        p = self.params[rows] if params is None else params
+        evs = self.events[rows] if self.events else [[] for _ in range(len(p))]
+        return dict(zip(self.model.derived_names, derived_in_force(self.model, y, p, evs, self.days), strict=True))
 
     @property
     def stage(self) -> np.ndarray:
@@ -59,7 +69,7 @@ def simulate_cohort(cfg: PopulationConfig, n: int, days: np.ndarray = COHORT_DAY
                         therapy_days=[t.start_day for t in cfg.therapy if t.start_day > 0])
     sol = solve_patients(spec, plan.y0, plan.params, plan.t_start, np.asarray(days, float), plan.events,
                          engine=engine)
-    return CohortRun(base, model, plan.params, np.asarray(days, float), sol.y, sol.status == 0)
+    return CohortRun(base, model, plan.params, np.asarray(days, float), sol.y, sol.status == 0, plan.events)
 
 
 def first_decompensation(run: CohortRun, chunk: int = 250) -> tuple[np.ndarray, np.ndarray]:
@@ -73,8 +83,7 @@ def first_decompensation(run: CohortRun, chunk: int = 250) -> tuple[np.ndarray, 
     names = run.model.state_names
     for a in range(0, n, chunk):
         y = np.transpose(np.nan_to_num(run.y[a:a + chunk]), (1, 0, 2))
-        derived = dict(zip(run.model.derived_names, run.model.derived(y, run.params[a:a + chunk].T[:, :, None]),
-                           strict=True))
+        derived = run.derived(slice(a, a + chunk))
         for part in parts:
             e = EVENTS[part]
             if e.onset:
@@ -100,8 +109,7 @@ def aclf_course(cfg: PopulationConfig, n: int, years: float = 2.0, *, engine: st
     ch = run.y[:, m.state_names.index("CH_death"), :]
     grade = np.empty_like(ch)
     for a in range(0, len(grade), 250):
-        y = np.transpose(np.nan_to_num(run.y[a:a + 250]), (1, 0, 2))
-        derived = dict(zip(m.derived_names, m.derived(y, run.params[a:a + 250].T[:, :, None]), strict=True))
+        derived = run.derived(slice(a, a + 250))
         grade[a:a + 250] = derived["aclf_grade"]
     out = pd.DataFrame({"patient_id": run.baseline["patient_id"].to_numpy(), "ok": run.ok})
     onset = np.full(len(grade), np.nan)

@@ -26,6 +26,7 @@ from ..trial import load_protocol, run_trial
 from ..trial.analysis import ancova, kaplan_meier, logrank
 from ..trial.tables import build_tables
 from .cohorts import aclf_course, bootstrap_mean, natural_history, simulate_cohort
+from .hazard import median_years
 
 QIN = src.QIN_2025
 QIN_PRE = "https://www.researchsquare.com/article/rs-3736389 (Qin et al. preprint, Research Square rs-3736389)"
@@ -34,11 +35,14 @@ ZHANG_COHORT = ("https://search.bvsalud.org/portal/resource/en/wpr-419080 (same 
                 "albumin 28.47 -> 34.82 g/L at week 48)")
 WEISS_2023 = ("https://pmc.ncbi.nlm.nih.gov/articles/PMC10359524 (Weiss 2023, Gut, CANONIC patients with "
               "metabolomics, Table 4: 90-day mortality 40.33% with ACLF, n = 181)")
+ENGELMANN_2018 = ("doi:10.1186/s13054-018-2156-0 (Engelmann 2018, Crit Care, quoting CANONIC (Moreau 2013): 28-day "
+                  "mortality 23.3% in ACLF grade 1 to 75.5% in grade 3)")
 CP_SURVIVAL = "MISSION.md section 3 (figures commonly quoted for Child-Pugh classes; primary source not traced)"
 
 #: rows whose published values were used to set parameters (fitting targets), with what was fitted
 FITTED = {
-    **{f"damico_stage{s}_annual": "h_ref, hr_csph, hr_asc (hepatwin calibrate --target hazard)" for s in (1, 2, 3)},
+    **{f"damico_stage{s}_annual": "h_ref, hr_csph (hepatwin calibrate --target hazard)" for s in (1, 2)},
+    "damico_median_survival_decompensated": "hr_asc (hepatwin calibrate --target hazard)",
     "qin_ae_grade12": "grade12_per_infusion (trial defaults)",
     **{f"qin_alb_d{d}_{a}": "MSC effect parameters (hepatwin calibrate)"
        for d, arms in ((29, ("low", "high")), (57, ("low", "high")), (85, ("low", "medium", "high"))) for a in arms},
@@ -237,6 +241,11 @@ def natural_history_rows(path: Path, n: int, engine: str = "numba") -> list[Row]
     aclf = aclf[aclf["ok"]]
     rate_row("canonic_aclf_28d_mortality", src.MOREAU_2013, "28-day mortality from the onset of ACLF", 33.9,
              1 - aclf["surv_after_aclf_28"].dropna().to_numpy())
+    # by grade (the highest in the 14 days after onset), as CANONIC reports it; quoted by Engelmann 2018
+    for g, pub in ((1, 23.3), (3, 75.5)):
+        sel = aclf["aclf_worst_grade"] == g
+        rate_row(f"canonic_aclf{g}_28d_mortality", ENGELMANN_2018, f"28-day mortality from the onset of ACLF "
+                 f"grade {g}", pub, 1 - aclf.loc[sel, "surv_after_aclf_28"].dropna().to_numpy())
     rate_row("weiss_aclf_90d_mortality", WEISS_2023, "90-day mortality from the onset of ACLF", 40.33,
              1 - aclf["surv_after_aclf_90"].dropna().to_numpy())
     # serum cholinesterase by Child-Pugh class (mean U/L), a lab the model was not fitted to
@@ -250,14 +259,7 @@ def natural_history_rows(path: Path, n: int, engine: str = "numba") -> list[Row]
     dec = cohort[cohort["stage"] == 3]
     days = np.array([91.0, 182.0, 365.25, 730.5, 1095.75, 1461.0, 1826.25])
     curve = np.array([dec[f"surv_{d:g}"].mean() for d in days]) if len(dec) else np.full(days.size, np.nan)
-    below = np.flatnonzero(curve <= 0.5)
-    if below.size:
-        k = below[0]
-        d0, d1 = (days[k - 1], days[k]) if k else (0.0, days[0])
-        s0, s1 = (curve[k - 1], curve[k]) if k else (1.0, curve[0])
-        median = (d0 + (s0 - 0.5) / (s0 - s1) * (d1 - d0)) / 365.25
-    else:
-        median = math.nan
+    median = median_years(days, curve)
     rows.append(Row("damico_median_survival_decompensated", src.DAMICO_2006,
                     "median survival after decompensation (years)", 2.0, None if math.isnan(median) else median,
                     [None, None], f"|simulated - 2| <= 1 year (n = {len(dec)}; > 5 years if not reached)",

@@ -12,19 +12,21 @@ disagrees with it. Adding a lab is one `Lab(...)` row here plus its equations in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator
 
 from ..clinical.units import ALBUMIN_G_L_PER_G_DL, BILIRUBIN_UMOL_L_PER_MG_DL, CREATININE_UMOL_L_PER_MG_DL
-from .injury import ETIOLOGIES
+from .injury import ETIOLOGIES, RETIRED_ETIOLOGIES
 from .msc import CELL_SOURCES, ROUTES
 
 #: etiology -> the cause control that treats it (therapy kind of scenarios, populations and protocols)
 THERAPY_OF: dict[str, str] = {etio: therapy for etio, (_, _, therapy, _) in ETIOLOGIES.items()}
 THERAPIES: tuple[str, ...] = tuple(sorted(set(THERAPY_OF.values())))
 SEXES = ("female", "male")
-#: acinar zone where each etiology's injury starts: periportal/interface (1: viral and autoimmune hepatitis) or
-#: pericentral (3: alcohol, MASLD); the tissue model draws its injury pattern from it
-INJURY_ZONE: dict[str, int] = {"HBV": 1, "HCV": 1, "autoimmune": 1, "alcohol": 3, "MASLD": 3}
+#: acinar zone where each etiology's injury starts: periportal/interface (1: viral and autoimmune hepatitis; PBC,
+#: portal/biliary) or pericentral (3: alcohol, MASLD); the tissue model draws its injury pattern from it
+INJURY_ZONE: dict[str, int] = {"HBV": 1, "HCV": 1, "AIH": 1, "PBC": 1, "alcohol": 3, "MASLD": 3}
 
 #: unit factors of the clinical conventions (the conversions in clinical/units.py use the same constants)
 UNIT_FACTORS: dict[str, float] = {
@@ -132,10 +134,15 @@ SCORES: dict[str, Score] = {s.name: s for s in (
     Score("apri", "1", "AST to platelet ratio index (APRI)", "APRI", "AST to Platelet Ratio Index"),
     Score("clif_c_ad", "1", "CLIF-C AD score (Jalan 2015; decompensation without ACLF)", "CLIFCAD",
           "CLIF-C AD Score"),
+    Score("clif_c_aclf", "1", "CLIF-C ACLF score (Jalan 2014; for patients with ACLF)", "CLIFCACL",
+          "CLIF-C ACLF Score"),
 )}
 #: scores a trial observes at each visit (computed from the noisy labs), in table order; each has a test code
 SCORE_VARIABLES: tuple[str, ...] = ("meld", "meld_na", "meld_3", "child_pugh_points", "albi", "fib4", "apri",
-                                    "clif_c_ad")
+                                    "clif_c_ad", "clif_c_aclf")
+#: vital signs the scores need, read from the patient's state (no assay error): mean arterial pressure and
+#: PaO2/FiO2 of the CLIF-C OF score
+VITALS: tuple[str, ...] = ("MAP", "PF")
 
 
 @dataclass(frozen=True)
@@ -158,15 +165,24 @@ class Event:
     terminal: bool = False
     onset: tuple[str, float] | None = None
     onset_source: str = ""
+    #: (variable, level) the patient must have reached on the day an input names this event (an ACLF
+    #: precipitant needs cirrhosis)
+    needs: tuple[str, float] | None = None
 
+
+#: an acute insult precipitates ACLF, which in the EASL-CLIF definition (doi:10.1053/j.gastro.2013.02.042) falls on
+#: cirrhosis: a scenario that gives one to a patient without it is refused
+ACLF_NEEDS = ("stage", 4.0)
 
 EVENTS: dict[str, Event] = {e.name: e for e in (
     Event("death", "OS", "Overall survival (days)", terminal=True),
     Event("decompensation", "TTDECOMP", "Time to decompensation event (days)"),
     Event("transplant", "TTTX", "Time to liver transplantation (days)", terminal=True),
-    Event("variceal_bleeding", "TTVB", "Time to variceal bleeding (days)", threshold=False, counter="N_vb"),
+    Event("variceal_bleeding", "TTVB", "Time to variceal bleeding (days)", threshold=False, counter="N_vb", needs=ACLF_NEEDS),
     Event("hcc", "TTHCC", "Time to hepatocellular carcinoma (days)", threshold=False, counter="N_hcc"),
-    Event("infection", "TTINF", "Time to bacterial infection (days)", threshold=False, counter="N_inf"),
+    Event("infection", "TTINF", "Time to bacterial infection (days)", threshold=False, counter="N_inf", needs=ACLF_NEEDS),
+    Event("hbv_flare", "TTFLARE", "Time to HBV flare (days)", threshold=False, counter="N_flare", needs=ACLF_NEEDS),
+    Event("alcoholic_hepatitis", "TTAH", "Time to alcoholic hepatitis (days)", threshold=False, counter="N_ah", needs=ACLF_NEEDS),
     Event("aclf", "TTACLF", "Time to acute-on-chronic liver failure, EASL-CLIF grade 1 or more (days)",
           threshold=False, onset=("aclf_grade", 1.0), onset_source="doi:10.1053/j.gastro.2013.02.042 (Moreau 2013: "
           "ACLF grades by the CLIF-C OF organ failures)"),
@@ -197,7 +213,15 @@ def mechanisms() -> dict[str, str]:
     return {k.removeprefix("msc_"): v for k, v in build_model().switches.items()}
 
 
-EtiologyName = Literal[tuple(ETIOLOGIES)]          # type: ignore[valid-type]
+def _not_retired(value):
+    """An etiology name inputs no longer accept (e.g. 'autoimmune') is refused with what to write instead."""
+    if isinstance(value, str) and value in RETIRED_ETIOLOGIES:
+        raise ValueError(f"{RETIRED_ETIOLOGIES[value]}; expected one of {', '.join(ETIOLOGIES)}")
+    return value
+
+
+#: an etiology of the input schemas; a retired name is refused with its replacement
+EtiologyName = Annotated[Literal[tuple(ETIOLOGIES)], BeforeValidator(_not_retired)]  # type: ignore[valid-type]
 TherapyName = Literal[THERAPIES]                    # type: ignore[valid-type]
 CellSourceName = Literal[tuple(CELL_SOURCES)]      # type: ignore[valid-type]
 RouteName = Literal[ROUTES]                         # type: ignore[valid-type]  (the dose table's rows)

@@ -9,6 +9,8 @@ draw from the patient's stream), and it can happen again. Unlike the post-hoc th
 * variceal bleeding: none below HVPG 12 mmHg, rising above it and with the Child-Pugh class; a bleed adds
   a 6-week excess death hazard whose size follows the MELD (Reverter 2014) and an acute inflammatory insult;
 * bacterial infection: more frequent with clinically evident ascites; an acute inflammatory insult;
+* HBV flare (untreated hepatitis B) and alcoholic hepatitis (active drinking): an acute hepatitis (state AH)
+  that kills hepatocytes for weeks, and an acute inflammatory insult;
 * HCC: an etiology-specific incidence in cirrhosis (fibrosis stage 4); it does not end follow-up.
 
 An acute insult (state AI; a bleed or an infection adds 1) raises IL-6 and IL-8, creatinine, bilirubin and
@@ -39,8 +41,10 @@ HCC_INCIDENCE = {
                  + src.HCC_TABLE_2019 + " 2.6-6.8%/y"),
     "etio_MASLD": (0.0124, 0.0074, 0.026, src.KANWAL_2023 + " MASLD 1.24/100 PY (0.74-1.73); "
                    + src.HCC_TABLE_2019 + " NASH 2.6%/y"),
-    "etio_AIH": (0.0100, 0.0020, 0.018, src.HCC_TABLE_2019 + " autoimmune liver disease 0.2-1.8%/y; "
-                 + src.KANWAL_2023 + " AIH 1.31/100 PY (0.03-2.60)"),
+    "etio_AIH": (0.0100, 0.0020, 0.018, src.HCC_TABLE_2019 + " autoimmune liver disease 0.2-1.8%/y, autoimmune "
+                 "hepatitis; " + src.KANWAL_2023 + " AIH 1.31/100 PY (0.03-2.60)"),
+    "etio_PBC": (0.0100, 0.0020, 0.018, src.HCC_TABLE_2019 + " autoimmune liver disease 0.2-1.8%/y, taken for "
+                 "primary biliary cholangitis"),
 }
 
 
@@ -56,6 +60,12 @@ def module() -> Module:
         S("AI", "1", 0.0, "acute inflammatory insult (a bleed adds 1; it fades over days)", bounds=(0, 1e6)),
         S("CH_inf", "1", 0.0, "cumulative hazard of bacterial infection since day 0", 1e3, bounds=(0, 1e6)),
         S("N_inf", "1", 0.0, "bacterial infections since day 0", bounds=(0, 1e6)),
+        S("AH", "1", 0.0, "acute hepatitis on the chronic disease (an HBV flare or alcoholic hepatitis adds 1; it "
+          "fades over weeks)", bounds=(0, 1e6)),
+        S("CH_flare", "1", 0.0, "cumulative hazard of an HBV flare since day 0", 1e3, bounds=(0, 1e6)),
+        S("N_flare", "1", 0.0, "HBV flares since day 0", bounds=(0, 1e6)),
+        S("CH_ah", "1", 0.0, "cumulative hazard of alcoholic hepatitis since day 0", 1e3, bounds=(0, 1e6)),
+        S("N_ah", "1", 0.0, "episodes of alcoholic hepatitis since day 0", bounds=(0, 1e6)),
         S("CH_hcc", "1", 0.0, "cumulative hazard of hepatocellular carcinoma since day 0", 1e3, bounds=(0, 1e6)),
         S("N_hcc", "1", 0.0, "HCC diagnoses since day 0 (the first one counts)", bounds=(0, 1e6)),
     ]
@@ -102,6 +112,25 @@ def module() -> Module:
           "cumulative-hazard level of the next infection", constant=False),
         P("seed_inf", 0.0, "1", 0.0, 2.0 ** 53, "assumed: set per patient from its stream",
           "stream key of the infection thresholds", constant=False),
+        P("h_flare", 0.1 / YEAR, "1/day", 0.02 / YEAR, 0.3 / YEAR,
+          "assumed: spontaneous acute exacerbations (ALT > 5x the upper limit) of untreated chronic hepatitis B, "
+          "about 10%/year; none under antiviral control", "HBV flare hazard, untreated"),
+        P("h_ah", 0.05 / YEAR, "1/day", 0.01 / YEAR, 0.2 / YEAR,
+          "assumed: alcoholic hepatitis in patients with alcohol-related liver disease who keep drinking, about "
+          "5%/year; none after abstinence", "alcoholic hepatitis hazard, active drinking"),
+        P("k_ah", 0.05, "1/day", 0.02, 0.2, "assumed: an acute hepatitis fades with a 2-week half-life (1-5 weeks)",
+          "decay rate of acute hepatitis"),
+        P("k_ah_inj", 0.015, "1/day", 0.003, 0.05, "assumed: a flare kills hepatocytes about 10x faster than "
+          "chronic injury at its peak (ALT about 10x the upper limit)", "hepatocyte death rate per unit acute "
+          "hepatitis"),
+        P("thr_flare", 1.0, "1", 0.0, 1e6, "assumed: set per patient from its stream (engine.draws)",
+          "cumulative-hazard level of the next HBV flare", constant=False),
+        P("seed_flare", 0.0, "1", 0.0, 2.0 ** 53, "assumed: set per patient from its stream",
+          "stream key of the HBV flare thresholds", constant=False),
+        P("thr_ah", 1.0, "1", 0.0, 1e6, "assumed: set per patient from its stream (engine.draws)",
+          "cumulative-hazard level of the next alcoholic hepatitis", constant=False),
+        P("seed_ah", 0.0, "1", 0.0, 2.0 ** 53, "assumed: set per patient from its stream",
+          "stream key of the alcoholic hepatitis thresholds", constant=False),
         P("MAP0", 90.0, "mmHg", 80.0, 100.0, "assumed: healthy mean arterial pressure", "mean arterial pressure"),
         P("d_map", 12.0, "mmHg", 0.0, 25.0, "assumed: splanchnic vasodilation lowers the pressure of patients with "
           "portal hypertension by about 10-15 mmHg", "largest fall of the pressure with portal hypertension"),
@@ -141,6 +170,8 @@ def module() -> Module:
           "the MELD (" + src.REVERTER_2014 + ")", observable=True),
         D("hazard_inf", "h_inf*(1 + (hr_inf_asc - 1)*step(ascites_grade, 2))", "1/day",
           "hazard of a bacterial infection", observable=True),
+        D("hazard_flare", "h_flare*etio_HBV*(1 - ctl)", "1/day", "hazard of an HBV flare", observable=True),
+        D("hazard_ah", "h_ah*etio_ALD*(1 - ctl)", "1/day", "hazard of alcoholic hepatitis", observable=True),
         D("MAP", "MAP0 - d_map*hill(HVPG, K_spl, 2) - k_map_ai*AI", "mmHg", "mean arterial pressure",
           observable=True),
         D("PF", "PF0 - k_pf_ai*AI", "mmHg", "PaO2/FiO2 oxygenation index", observable=True),
@@ -155,7 +186,10 @@ def module() -> Module:
           "ACLF grade 0-3 (EASL-CLIF): 2 or 3+ organ failures; grade 1, a single kidney failure, or a single other "
           "failure with creatinine 1.5-1.9 mg/dL or encephalopathy grade 1-2 (" + src.MOREAU_2013 + ")",
           observable=True),
-        D("hazard_of_death", "h_of*organ_failures", "1/day", "excess death hazard of organ failures",
+        # the chronic dysfunction of end-stage disease carries its risk through the MELD term; what organ failures
+        # add on top is the systemic inflammation of an acute insult (ACLF), so the excess scales with the insult
+        D("hazard_of_death", "h_of*organ_failures*min(AI, 1)", "1/day",
+          "excess death hazard of organ failures during an acute insult",
           observable=True),
         D("hazard_hcc", f"({hcc_rate})*(1 - ctl*etio_HCV*(1 - hr_hcc_svr))*step(stage, 4)", "1/day",
           "hazard of hepatocellular carcinoma (cirrhosis only)", observable=True),
@@ -165,6 +199,9 @@ def module() -> Module:
         R("bleed_recency_decay", "k_vbr*VBr", {"VBr": -1}),
         R("insult_decay", "k_ai*AI", {"AI": -1}),
         R("infection_hazard", "hz_on*hazard_inf", {"CH_inf": 1}),
+        R("acute_hepatitis_decay", "k_ah*AH", {"AH": -1}),
+        R("flare_hazard", "hz_on*hazard_flare", {"CH_flare": 1}),
+        R("alcoholic_hepatitis_hazard", "hz_on*hazard_ah", {"CH_ah": 1}),
         R("hcc_hazard", "hz_on*hazard_hcc*(1 - step(N_hcc, 1))", {"CH_hcc": 1}),
     ]
     triggers = [
@@ -172,6 +209,10 @@ def module() -> Module:
                 add={"VBr": 1.0, "AI": 1.0}, description="a variceal bleed: 6-week excess mortality, acute insult"),
         Trigger("infection", watch="CH_inf", threshold="thr_inf", seed="seed_inf", counter="N_inf",
                 add={"AI": 1.0}, description="a bacterial infection: an acute inflammatory insult"),
+        Trigger("hbv_flare", watch="CH_flare", threshold="thr_flare", seed="seed_flare", counter="N_flare",
+                add={"AH": 1.0, "AI": 1.0}, description="an HBV flare: acute hepatitis and an acute insult"),
+        Trigger("alcoholic_hepatitis", watch="CH_ah", threshold="thr_ah", seed="seed_ah", counter="N_ah",
+                add={"AH": 1.0, "AI": 1.0}, description="alcoholic hepatitis: acute hepatitis and an acute insult"),
         # one diagnosis per patient: the hazard stops counting after the first (hcc_hazard)
         Trigger("hcc", watch="CH_hcc", threshold="thr_hcc", seed="seed_hcc", counter="N_hcc",
                 description="hepatocellular carcinoma diagnosed"),

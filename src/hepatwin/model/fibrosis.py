@@ -22,6 +22,9 @@ def module() -> Module:
           "TGF-beta giving half-maximal stellate activation"),
         P("a_dmg_hsc", 1.5, "1", 0.0, 3.0, "assumed: damage signals (apoptotic bodies, DAMPs) activate HSCs",
           "extra activation per unit damage"),
+        P("a_sasp", 2.0, "1", 0.0, 5.0, "assumed: senescent hepatocytes are profibrotic: their secretions activate "
+          "stellate cells (" + src.CARULLI_2014 + "; " + src.ARAVINTHAN_2013 + ")",
+          "extra activation per unit senescent hepatocyte mass H(1 - Rc)"),
         P("kre", 0.15, "1/day", 0.01, 1.0, "assumed: inactivated cells reactivate faster than quiescent ones ("
           + src.KISSELEVA_2012 + ")", "maximal reactivation rate"),
         P("kpa", 0.01, "1/day", 0.0, 0.3, _HSC, "maximal proliferation rate of activated cells"),
@@ -64,7 +67,8 @@ def module() -> Module:
           "CPA at F4 (cirrhosis)"),
     ]
     derived = [
-        D("stim", "hill(TGFb*(1 + a_dmg_hsc*dmg), K_tgf, 2)", "1", "stellate activation stimulus"),
+        D("stim", "hill(TGFb*(1 + a_dmg_hsc*dmg + a_sasp*H*(1 - Rc)), K_tgf, 2)", "1",
+          "stellate activation stimulus (damage, and the secretions of senescent hepatocytes)"),
         D("Ctot", "Cs + Cx", "mg/g", "total collagen", observable=True),
         D("fib", "max(0, Ctot/C0 - 1)", "1", "excess collagen relative to healthy"),
         D("TIMP", "1 + g_timp*A/A_ref", "1", "TIMP activity, relative"),

@@ -4,7 +4,8 @@ Each is read from the patient's state (no state of its own):
 
 * ALT and AST rise with hepatocyte death above normal turnover; AST also with the loss of sinusoidal
   clearance (perfusion), so AST/ALT rises above 1 in cirrhosis;
-* ALP and GGT rise with cholestasis (autoimmune/biliary disease), GGT also with ongoing alcohol injury;
+* ALP and GGT rise with cholestasis (state Cst of the injury module: PBC, a little in AIH) and follow it
+  within months of UDCA, GGT also with ongoing alcohol injury;
 * cholinesterase falls with hepatic synthetic function, as albumin does;
 * platelets fall with hypersplenism (portal pressure) and with thrombopoietin (synthetic function); white
   cells fall with hypersplenism and rise with an acute inflammatory insult;
@@ -19,6 +20,7 @@ from __future__ import annotations
 from ..spec.model import Module
 from . import sources as src
 from ._decl import D, P
+from .injury import HARMS_2020
 
 
 def module() -> Module:
@@ -37,11 +39,12 @@ def module() -> Module:
           "exponent of the loss of AST clearance with perfusion"),
         P("ALP0", 80.0, "U/L", 40.0, 120.0, src.ANDERSEN_2026 + ": reference interval 40-120 U/L",
           "ALP without cholestasis"),
-        P("k_alp", 2.0, "1", 0.5, 6.0, "assumed: ALP about 3x the upper reference limit in untreated PBC at unit "
-          "cholestasis intensity", "rise of ALP per unit cholestasis"),
+        P("k_alp", 2.435, "1", 0.5, 6.0, HARMS_2020 + ": at unit cholestasis (the median untreated patient) ALP = "
+          "80 x (1 + 2.435) = 275 U/L = 2.29 x the upper limit 120 U/L", "rise of ALP per unit cholestasis"),
         P("GGT0", 25.0, "U/L", 10.0, 40.0, src.CERIOTTI_2010 + ": reference interval 6-40 U/L",
           "GGT without cholestasis or alcohol"),
-        P("k_ggt", 4.0, "1", 1.0, 10.0, "assumed: GGT rises more than ALP in cholestasis",
+        P("k_ggt", 4.0, "1", 1.0, 10.0, "assumed: GGT rises more than ALP in cholestasis (about 3x the upper limit "
+          "40 U/L in the median untreated PBC patient) and tracks ALP (PMID:32777554, Gerussi 2021: GGT in PBC)",
           "rise of GGT per unit cholestasis"),
         P("k_ggt_ald", 2.0, "1", 0.0, 6.0, "assumed: ongoing drinking about triples GGT (enzyme induction)",
           "rise of GGT with uncontrolled alcohol injury"),
@@ -74,8 +77,8 @@ def module() -> Module:
         D("ALT", "ALT0*(1 + k_alt*dmg)", "U/L", "alanine aminotransferase", observable=True),
         D("AST", "AST0*(1 + k_ast*dmg)/max(perf, 0.05)**g_ast", "U/L", "aspartate aminotransferase",
           observable=True),
-        D("ALP", "ALP0*(1 + k_alp*chol)", "U/L", "alkaline phosphatase", observable=True),
-        D("GGT", "GGT0*(1 + k_ggt*chol + k_ggt_ald*etio_ALD*(1 - ctl*eff_abstinence))", "U/L",
+        D("ALP", "ALP0*(1 + k_alp*Cst)", "U/L", "alkaline phosphatase", observable=True),
+        D("GGT", "GGT0*(1 + k_ggt*Cst + k_ggt_ald*etio_ALD*(1 - ctl*eff_abstinence))", "U/L",
           "gamma-glutamyl transferase", observable=True),
         D("CHE", "CHE0*max(Fn, 0.01)**g_che", "U/L", "serum cholinesterase", observable=True),
         D("PLT", "PLT0*(1 - s_spl*hill(HVPG, K_spl, 2))*max(Fn, 0.01)**g_tpo", "1", "platelets (10^9/L, number)",

@@ -17,6 +17,9 @@ def module() -> Module:
           "endothelial insult per unit excess collagen"),
         P("r_col", 0.25, "1", 0.02, 2.0, "calibrated: HVPG vs CPA (" + src.CALVARUSO_2009 + ")",
           "intrahepatic resistance per unit excess collagen"),
+        P("r_ext", 0.5, "1", 0.0, 3.0, "assumed: where hepatocytes are lost the lobule collapses and its sinusoids "
+          "are destroyed (parenchymal extinction), raising intrahepatic resistance (Wanless 2020, "
+          "https://ouci.dntb.gov.ua/works/4NomVk6l)", "intrahepatic resistance per unit hepatocyte mass lost"),
         P("e_tone", 0.5, "1", 0.0, 1.0, "assumed: share of resistance set by endothelial (dynamic) tone",
           "dynamic share of intrahepatic resistance"),
         P("HVPG0", 4.0, "mmHg", 1.0, 5.0, "assumed: normal HVPG 1-5 mmHg; >= 10 clinically significant ("
@@ -26,7 +29,7 @@ def module() -> Module:
     ]
     derived = [
         D("E_insult", "a_E_tnf*max(0, TNF/TNF0 - 1) + a_E_col*fib", "1", "insult to the endothelium"),
-        D("Rint", "(1 + r_col*fib)/(1 - e_tone + e_tone*E)", "1", "intrahepatic resistance, relative"),
+        D("Rint", "(1 + r_col*fib + r_ext*max(0, 1 - H))/(1 - e_tone + e_tone*E)", "1", "intrahepatic resistance, relative"),
         D("HVPG", "HVPG0*Rint", "mmHg", "hepatic venous pressure gradient", observable=True),
         D("perf", "E/(1 + p_col*fib)", "1", "effective sinusoidal perfusion, fraction of healthy", observable=True),
     ]

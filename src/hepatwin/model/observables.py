@@ -47,6 +47,12 @@ def module() -> Module:
           "maximal relative creatinine rise"),
         P("K_cr_asc", 6.0, "L", 1.0, 20.0, "assumed: creatinine rises with refractory-size ascites",
           "ascites volume of half-maximal creatinine rise"),
+        P("k_hrs", 4.0, "1", 0.0, 8.0, "assumed: hepatorenal physiology; with ascites and advanced liver failure "
+          "creatinine rises to 2-4 mg/dL (kidney failure of end-stage disease)",
+          "relative creatinine rise with moderate ascites at complete loss of hepatic function, half of it "
+          "at grade-2 volume"),
+        P("K_hrs", 0.8, "1", 0.5, 0.95, "assumed: renal vasoconstriction appears late, when most hepatic function is lost",
+          "loss of hepatic function (1 - Fn) of half the hepatorenal rise"),
         P("umol_per_mgdl_cr", 88.4, "umol/L", 88.4, 88.4, "assumed: clinical convention, creatinine 1 mg/dL = 88.4 umol/L",
           "creatinine amount equal to 1 mg/dL"),
         P("Na0", 140.0, "mmol/L", 136.0, 145.0, _LAB, "healthy serum sodium"),
@@ -85,8 +91,10 @@ def module() -> Module:
         D("Bil", "Bil0*(1 + chol)*(1 + k_bil_ai*AI)/max(Fn, Fn_min)**g_bil", "umol/L",
           "total bilirubin (with the cholestasis of an acute insult)", observable=True),
         D("Bil_mgdl", "Bil/umol_per_mgdl_bil", "1", "total bilirubin in mg/dL (number)", observable=True),
-        D("Cr", "Cr0*(1 + k_cr*hill(Asc, K_cr_asc, 2) + k_cr_ai*AI)", "umol/L",
-          "serum creatinine (with acute kidney injury after an acute insult)", observable=True),
+        D("Cr", "Cr0*(1 + k_cr*hill(Asc, K_cr_asc, 2) + k_hrs*hill(Asc, asc_g2, 2)*hill(max(0, 1 - Fn), K_hrs, 8) "
+          "+ k_cr_ai*AI)", "umol/L",
+          "serum creatinine: renal hypoperfusion with ascites, worse as hepatic function fails (hepatorenal), and "
+          "acute kidney injury after an acute insult", observable=True),
         D("Cr_mgdl", "Cr/umol_per_mgdl_cr", "1", "serum creatinine in mg/dL (number)", observable=True),
         D("Na", "Na0 - dNa*hill(Asc, K_na_asc, 1)", "mmol/L", "serum sodium", observable=True),
         D("ascites_grade", "step(Asc, asc_g1) + step(Asc, asc_g2) + step(Asc, asc_g3)", "1",

@@ -6,7 +6,9 @@ from ._decl import D, P, R, S
 
 
 def module() -> Module:
-    states = [S("H", "1", 0.995727, "functional hepatocyte mass, fraction of a healthy liver", bounds=(0.05, 1.2))]
+    states = [S("H", "1", 0.995727, "functional hepatocyte mass, fraction of a healthy liver", bounds=(0.05, 1.2)),
+              S("Rc", "1", 1.0, "replicative capacity of hepatocytes (telomere reserve), fraction of a healthy "
+                "liver's", bounds=(1e-4, 1.0))]
     params = [
         P("kd0", 5.0e-4, "1/day", 2e-4, 3e-3, "assumed: hepatocyte renewal about 17-19%/year; liver cell age "
           "< 3 years (" + src.HEINKE_2022 + ")", "baseline hepatocyte turnover"),
@@ -24,6 +26,14 @@ def module() -> Module:
         P("kp_age", 0.01, "1/year", 0.0, 0.02, "assumed: regenerative capacity falls modestly with age (about 10% per "
           "decade from age 50)", "relative fall of proliferation capacity per year of age above 50"),
         P("age_ref", 50.0, "year", 50.0, 50.0, "assumed: reference age of kp", "reference age"),
+        P("k_sen", 0.1, "1", 0.0, 1.0, "assumed: chosen, not fitted, so that injury at the typical rate spends "
+          "the capacity over 20-40 years and a decompensated liver fails within years; hepatocyte telomeres "
+          "shorten and senescence markers rise in cirrhosis of every cause (" + src.CARULLI_2014 + "; "
+          + src.HOARE_2010 + "; " + src.ARAVINTHAN_2013 + ")",
+          "e-folds of replicative capacity lost per hepatocyte division beyond normal turnover"),
+        P("div_free", 0.02, "1", 0.0, 0.1, "assumed: divisions within 2% of normal turnover (the healthy liver's "
+          "own small hypoxic loss) leave the capacity unchanged, so the healthy liver is a steady state",
+          "relative excess of divisions over turnover that costs no capacity"),
         P("g_tgf_h", 0.5, "1", 0.0, 3.0, "assumed: TGF-beta is cytostatic for hepatocytes",
           "proliferation inhibition per unit relative TGF-beta excess"),
     ]
@@ -34,13 +44,18 @@ def module() -> Module:
           "free lobular space for proliferation"),
         D("amp_tnf", "1 + a_tnf*hill(TNF, K_tnf, 1)", "1", "TNF sensitisation of injury"),
         D("hypoxia", "max(0, 1 - perf)", "1", "perfusion deficit"),
-        D("death_inj", "(inj*amp_tnf + kd_hyp*hypoxia)*(1 - e_acd)", "1/day",
-          "per-capita hepatocyte death in excess of normal turnover"),
+        D("death_inj", "(inj*amp_tnf + kd_hyp*hypoxia + k_ah_inj*AH)*(1 - e_acd)", "1/day",
+          "per-capita hepatocyte death in excess of normal turnover (chronic injury, hypoxia, acute hepatitis)"),
+        D("div", "kp_eff*Rc*space*prolif_mod", "1/day", "per-capita hepatocyte division rate", observable=True),
         D("prolif_mod", "(1 + e_rg)/(1 + g_tgf_h*max(0, TGFb/TGF0 - 1))", "1",
           "modulation of proliferation by trophic MSC factors and TGF-beta"),
     ]
     procs = [
-        R("hep_proliferation", "kp_eff*H*space*prolif_mod", {"H": 1}),
+        R("hep_proliferation", "div*H", {"H": 1}),
+        # each division beyond normal turnover shortens telomeres: chronic injury spends the liver's capacity to
+        # regenerate, so a liver that has compensated for decades fails from its own state (end-stage disease)
+        R("hep_senescence", "k_sen*Rc*max(0, div - kd0*(1 + div_free))", {"Rc": -1},
+          "loss of replicative capacity with divisions beyond normal turnover"),
         R("hep_turnover", "kd0*H", {"H": -1}, "normal hepatocyte renewal (death side)"),
         R("hep_injury_death", "death_inj*H", {"H": -1}, "death caused by injury, TNF and hypoxia"),
     ]

@@ -59,3 +59,9 @@ CLIF_C_OF = ("doi:10.1016/j.jhep.2014.06.012 (Jalan 2014, CLIF-C OF: organ failu
              "creatinine >= 2 mg/dL, encephalopathy grade 3-4, INR >= 2.5, vasopressors, PaO2/FiO2 <= 200)")
 MOREAU_2013 = ("doi:10.1053/j.gastro.2013.02.042 (Moreau 2013, CANONIC: ACLF definition and grades; 28-day mortality "
                "33.9% with ACLF at enrolment, 1.9% without)")
+HOARE_2010 = ("doi:10.1016/j.jhep.2010.06.009 (Hoare, Das & Alexander 2010: ageing, telomeres, senescence and liver "
+              "injury; senescence limits the proliferation of damaged hepatocytes at the cost of organ function)")
+CARULLI_2014 = ("doi:10.3748/wjg.v20.i20.6287 (Carulli & Anzivino 2014: injury-driven hepatocyte turnover erodes "
+                "telomeres; critically short telomeres bring senescence)")
+ARAVINTHAN_2013 = ("doi:10.1371/journal.pone.0072904 (Aravinthan 2013: hepatocyte p21 senescence linked to fibrosis "
+                   "and adverse liver-related outcome in alcohol-related liver disease)")

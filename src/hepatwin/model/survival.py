@@ -22,8 +22,8 @@ def module() -> Module:
         P("hr_csph", 2.5, "1", 1.0, 10.0, "calibrated: annual mortality with varices and no ascites, D'Amico "
           "clinical stage 2 (" + src.DAMICO_2006 + ")",
           "hazard ratio with HVPG >= hvpg_csph and no ascites, at the same MELD"),
-        P("hr_asc", 16.0, "1", 2.0, 40.0, "calibrated: annual mortality with ascites, D'Amico clinical stage 3 ("
-          + src.DAMICO_2006 + ")", "hazard ratio with ascites (grade >= 1), at the same MELD"),
+        P("hr_asc", 16.0, "1", 2.0, 40.0, "calibrated: median survival about 2 years after decompensation (ascites, "
+          "D'Amico clinical stage 3; " + src.DAMICO_2006 + ")", "hazard ratio with ascites (grade >= 1), at the same MELD"),
         P("hr_he", 2.6, "1", 1.7, 3.8, src.STEWART_2007, "hazard ratio with encephalopathy grade >= 2, at the same MELD"),
         P("hz_on", 1.0, "1", 0.0, 1.0, "assumed: switch; hazards accumulate from baseline (day 0), not during the "
           "burn-in history", "1 while event hazards are being counted", constant=False),

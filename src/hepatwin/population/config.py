@@ -14,7 +14,7 @@ from scipy import stats
 
 from ..errors import InputFileError
 from ..model import build_model
-from ..model.catalog import THERAPY_OF, EtiologyName
+from ..model.catalog import EVENTS, THERAPY_OF, EtiologyName, StateEventName
 from ..results import SCORES
 from ..scenario import PATIENT_RANGES, Therapy, format_validation_error, read_toml
 
@@ -181,6 +181,14 @@ class History(_Strict):
         return v
 
 
+class HistoryEvent(_Strict):
+    """An event every candidate has before baseline (an HBV flare 7 days before enrolment): the same state
+    changes as when the model's hazard makes it happen."""
+
+    kind: StateEventName
+    day: Annotated[float, Field(le=0, ge=-3650, allow_inf_nan=False)]
+
+
 class PopulationConfig(_Strict):
     """A virtual-population recipe."""
 
@@ -190,6 +198,7 @@ class PopulationConfig(_Strict):
     female_fraction: Annotated[float, Field(ge=0, le=1)] = 0.5
     history: History
     therapy: list[Therapy] = Field(default_factory=list)
+    event: list[HistoryEvent] = Field(default_factory=list)
     covariates: dict[str, Dist] = Field(default_factory=dict)
     parameters: dict[str, Dist] = Field(default_factory=dict)
     correlation: Correlation | None = None
@@ -235,6 +244,22 @@ class PopulationConfig(_Strict):
         for i, t in enumerate(self.therapy):
             if t.kind != therapy:
                 raise ValueError(f"therapy[{i}].kind {t.kind!r} does not treat {self.etiology}; expected {therapy!r}")
+        for i, e in enumerate(self.event):
+            need = EVENTS[e.kind].needs
+            if need is None:
+                continue
+            var, level = need
+            if not any(c.kind == "inclusion" and c.variable == var and c.op in (">=", ">", "==") and c.value >= level
+                       for c in self.criteria):
+                raise ValueError(f"event[{i}].kind {e.kind!r} is an acute insult that precipitates ACLF, which falls "
+                                 f"on cirrhosis; expected an inclusion criterion {var} >= {level:g} so that only "
+                                 f"patients with cirrhosis are accepted")
+        if self.event:
+            shortest = self.history.years.reach()[0] * 365.25
+            for i, e in enumerate(self.event):
+                if -e.day > shortest:
+                    raise ValueError(f"event[{i}].day {e.day:g} is before the shortest disease history "
+                                     f"({shortest:.0f} days); expected a day after the history starts")
         return self
 
     def variables(self) -> tuple[list[str], list[str]]:

@@ -96,7 +96,7 @@ def simulate_baseline(cfg: PopulationConfig, cand: pd.DataFrame, rtol: float = 1
     day-0 states, observables and scores."""
     import xarray as xr
 
-    from ..plan import plan_history
+    from ..plan import params_in_force, plan_history
     from ..results import add_scores
 
     spec = build_model()
@@ -107,7 +107,8 @@ def simulate_baseline(cfg: PopulationConfig, cand: pd.DataFrame, rtol: float = 1
                          atol=1e-9)
     y = sol.y[:, :, 0].T  # states x patients
     ok = sol.status == 0
-    derived = model.derived(np.where(ok, y, 0.0), P.T)
+    # the outputs at day 0 with the parameters in force then (a cause control started before baseline)
+    derived = model.derived(np.where(ok, y, 0.0), params_in_force(model, P, plan.events, 0.0).T)
     out = pd.DataFrame(dict(zip(model.state_names, y, strict=True))
                        | dict(zip(model.derived_names, derived, strict=True)))
     female = cand["female"].to_numpy()

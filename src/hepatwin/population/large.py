@@ -34,7 +34,7 @@ from ..io.manifest import invalidate
 from ..io.run_folder import clear_previous_run, run_folder
 from ..limits import MAX_CHUNK_VALUES, check_disk, check_follow_up, check_values
 from ..model import build_model
-from ..plan import plan_history
+from ..plan import derived_in_force, plan_history
 from ..progress import ProgressCallback, notify
 from ..run import Executor, SerialExecutor
 from .config import PopulationConfig
@@ -259,7 +259,7 @@ def simulate_chunk(job: ChunkJob) -> pd.DataFrame:
     P = plan.params
     sol = solve_patients(spec, plan.y0, P, plan.t_start, job.t_out, plan.events, engine=job.engine)
     state_idx = {name: i for i, name in enumerate(model.state_names)}
-    return _long_frame(model, sol, P, ids, job.t_out, job.variables, state_idx, job.float32)
+    return _long_frame(model, sol, P, plan.events, ids, job.t_out, job.variables, state_idx, job.float32)
 
 
 def _run_chunks(cfg, all_ids, regimens, out_dir, t_out, variables, chunk, float32, progress, executor=None,
@@ -296,13 +296,14 @@ def _run_chunks(cfg, all_ids, regimens, out_dir, t_out, variables, chunk, float3
             "seconds": time.perf_counter() - t0}
 
 
-def _long_frame(model, sol, P, ids, t_out, variables, state_idx, float32) -> pd.DataFrame:
+def _long_frame(model, sol, P, events, ids, t_out, variables, state_idx, float32) -> pd.DataFrame:
     m, n_t = ids.size, t_out.size
     ys = np.transpose(sol.y, (1, 0, 2))  # states x patients x times
     cols = {"patient_id": np.repeat(ids, n_t).astype(np.int64), "day": np.tile(t_out, m)}
     if any(v not in state_idx for v in variables):
-        # parameters broadcast over the time axis: (n_params, patients, 1)
-        derived = dict(zip(model.derived_names, model.derived(np.nan_to_num(ys), P.T[:, :, None]), strict=True))
+        # with the parameters in force at each output (a cause control starting changes ALT, bilirubin...)
+        derived = dict(zip(model.derived_names, derived_in_force(model, np.nan_to_num(ys), P, events, t_out),
+                           strict=True))
     dtype = np.float32 if float32 else np.float64
     for v in variables:
         cols[v] = (ys[state_idx[v]] if v in state_idx else derived[v]).reshape(-1).astype(dtype)

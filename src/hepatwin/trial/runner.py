@@ -31,8 +31,8 @@ from ..engine.codegen import compile_model
 from ..engine.solver import check_engine, solve_patients
 from ..limits import RunTooLargeError
 from ..model import build_model
-from ..model.catalog import EVENTS
-from ..plan import plan_restart
+from ..model.catalog import EVENTS, VITALS
+from ..plan import derived_in_force, plan_restart
 from ..population.config import PopulationConfig
 from ..population.generate import ScreeningError, generate
 from ..progress import ProgressCallback, notify
@@ -47,8 +47,9 @@ MAX_SUBJECTS = 200_000
 COUNTED_EVENTS = {name: e.counter for name, e in EVENTS.items() if e.counter}
 #: events timed by the onset of a clinical sign on the patient's course: variable, level
 ONSET_EVENTS = {name: e.onset for name, e in EVENTS.items() if e.onset}
-_GRID_VARS = tuple(dict.fromkeys((*LAB_VARIABLES, "Bil_mgdl", "Cr_mgdl", "ascites_grade", "he_grade", "CH_death",
-                                  "CH_decomp", *COUNTED_EVENTS.values(), *(v for v, _ in ONSET_EVENTS.values()))))
+_GRID_VARS = tuple(dict.fromkeys((*LAB_VARIABLES, *VITALS, "Bil_mgdl", "Cr_mgdl", "ascites_grade", "he_grade",
+                                  "CH_death", "CH_decomp", *COUNTED_EVENTS.values(),
+                                  *(v for v, _ in ONSET_EVENTS.values()))))
 #: How a subject left the study, over one period: baseline to the end of follow-up (`follow_up_days`).
 #: Every enrolled subject has exactly one (its `end_reason`), so the counts partition the enrolled
 #: subjects; CONSORT counts and the DS table are both made from it. end_reason -> (column key, words
@@ -323,7 +324,7 @@ def _simulate_subjects(job: _SubjectChunk):
     sol = solve_patients(spec, plan.y0, P, plan.t_start, t_out, plan.events, engine=job.engine)
     ys = np.transpose(sol.y, (1, 0, 2))
     ok = np.all(np.isfinite(ys), axis=(0, 2))
-    derived = model.derived(np.nan_to_num(ys), P.T[:, :, None])
+    derived = derived_in_force(model, np.nan_to_num(ys), P, plan.events, t_out)
     grid = {v: (ys[state_idx[v]] if v in state_idx else derived[derived_idx[v]]) for v in _GRID_VARS}
     grid_meld = np.asarray(meld(grid["Bil_mgdl"], grid["INR"], grid["Cr_mgdl"]), dtype=float)
     st = [STATUS_NAMES[int(x)] if ok[j] else "non_finite" for j, x in enumerate(sol.status)]
@@ -512,6 +513,8 @@ def _visit_labs(protocol: Protocol, part: pd.DataFrame, draws: list[_Draws], gri
     age = part["age_years"].to_numpy(dtype=float)[rows_j]
     asc = grid["ascites_grade"][rows_j, k].astype(int)
     he = grid["he_grade"][rows_j, k].astype(int)
+    for vital in VITALS:   # measured at the bedside: no assay error
+        obs[vital] = true[vital] = grid[vital][rows_j, k]
     for src in (obs, true):
         if rows_j.size == 0:
             for name in SCORE_VARIABLES:
