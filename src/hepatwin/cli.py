@@ -893,6 +893,124 @@ def version() -> None:
 
 # --------------------------------------------------------------------------- tissue
 
+sensitivity_app = typer.Typer(no_args_is_help=True, help="Global sensitivity analysis (SALib).")
+app.add_typer(sensitivity_app, name="sensitivity")
+
+
+def _ranges(items: list[str] | None) -> dict[str, tuple[float, float]]:
+    out = {}
+    for item in items or []:
+        name, _, rng = item.partition("=")
+        lo, _, hi = rng.partition(":")
+        try:
+            out[name] = (float(lo), float(hi))
+        except ValueError:
+            raise UserError(f"--range {item!r}: expected NAME=LOW:HIGH (numbers)") from None
+    return out
+
+
+@sensitivity_app.command("run")
+def sensitivity_run(
+    scenario: Annotated[Path, typer.Argument(metavar="SCENARIO", help="scenario TOML file (the patient)")],
+    outputs: Annotated[list[str], typer.Option("--outputs", help="VAR@DAY, change:VAR@DAY or prob:EVENT@DAY "
+                                                                 "(repeat the option)")],
+    method: Annotated[str, typer.Option(help="sobol | morris | efast")] = "sobol",
+    params: Annotated[list[str] | None, typer.Option("--params", help="parameter name or module:NAME (repeat; "
+                                                                      "default every uncertain parameter)")] = None,
+    ranges: Annotated[list[str] | None, typer.Option("--range", help="NAME=LOW:HIGH instead of the declared "
+                                                                     "range (repeat)")] = None,
+    n: Annotated[int, typer.Option("--n", help="base samples (Sobol: a power of two; Morris: trajectories; "
+                                               "eFAST: samples per parameter)")] = 256,
+    seed: Annotated[int, typer.Option(min=0, help="sampling seed")] = 0,
+    msc_effect: Annotated[bool, typer.Option("--msc-effect", help="analyse the MSC effect: the scenario minus the "
+                                                                  "same patient without MSCs")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="write indices (Parquet, CSV) and a manifest")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+    executor: ExecutorOption = "serial",
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    engine: BatchEngineOption = Engine.numba,
+) -> None:
+    """Sensitivity indices of clinical outputs of a scenario to the model's parameters (declared ranges,
+    log-uniform where they span more than a factor of 10)."""
+    from .model import build_model
+    from .plan import plan_run
+    from .sensitivity.evaluate import control_of
+    from .sensitivity.problem import make_problem
+    from .sensitivity.run import run_sensitivity
+
+    scen = _load(scenario)
+    spec = build_model()
+    rng = _ranges(ranges)
+    if rng:   # check the ranges before any simulation; the run uses them through a problem with these bounds
+        make_problem(spec, params, rng)
+    if msc_effect and not scen.regimen:
+        raise UserError("--msc-effect: the scenario gives no MSCs; add a [[regimen]]")
+    control = plan_run(control_of(scen), spec) if msc_effect else None
+    with _executor(executor, workers, scheduler) as pool, _progress() as progress:
+        task = progress.add_task("sensitivity", total=None)
+        res = run_sensitivity(spec, plan_run(scen, spec), outputs, method=method, params=params, n=n, seed=seed,
+                              engine=engine.value, control=control, progress=_reporter(progress, task),
+                              ranges=rng, executor=pool)
+    table = res["indices"]
+    if out is not None:
+        from .io.atomic import write_bytes, write_text
+        from .io.manifest import make_manifest, write_manifest
+
+        with run_folder(out):
+            write_text(out / "indices.csv", table.to_csv(index=False))
+            write_bytes(out / "indices.parquet", table.to_parquet(index=False))
+            if res["convergence"] is not None:
+                write_text(out / "convergence.csv", res["convergence"].to_csv(index=False))
+            write_manifest(out, make_manifest("sensitivity", scenario=str(scenario), method=method, n=n, seed=seed,
+                                              outputs=outputs, parameters=list(res["problem"].names),
+                                              msc_effect=msc_effect, simulations=res["simulations"],
+                                              timings={"total_s": res["seconds"]}, warnings=res["warnings"]))
+    for w in res["warnings"]:
+        err_console.print(f"warning: {w}")
+    if json_out:
+        print(json.dumps({"method": method, "n": n, "simulations": res["simulations"], "seconds": res["seconds"],
+                          "parameters": list(res["problem"].names), "indices": table.to_dict(orient="records"),
+                          "warnings": res["warnings"]}, default=float))
+        return
+    main = table[table["index"].isin(["ST", "mu_star"])].sort_values("value", ascending=False)
+    t = Table(title=f"{method} indices ({res['simulations']} simulations, {res['seconds']:.0f} s)")
+    for c in ("output", "parameter", "index", "value", "conf"):
+        t.add_column(c)
+    for r in main.itertuples():
+        t.add_row(r.output, r.parameter, r.index, f"{r.value:.3g}", f"{r.conf:.2g}")
+    out_console.print(t)
+
+
+@app.command()
+def attribute(
+    scenario: Annotated[Path, typer.Argument(metavar="SCENARIO", help="scenario TOML file with an MSC regimen")],
+    outputs: Annotated[list[str] | None, typer.Option("--outputs", help="VAR@DAY, change:VAR@DAY or "
+                                                                        "prob:EVENT@DAY (repeat)")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print {\"endpoints\": {NAME: {\"total\", "
+                                                          "\"shares\"}}}")] = False,
+    engine: BatchEngineOption = Engine.numba,
+) -> None:
+    """Split the MSC effect on each output between the mechanisms by exact Shapley values over their 2^5
+    knock-out combinations (the shares add up to the total effect)."""
+    from .sensitivity.attribution import attribute_scenario
+
+    scen = _load(scenario)
+    res = attribute_scenario(scen, outputs or ["change:Alb@85", "change:PTA@85", "change:IL8@85"],
+                             engine=engine.value)
+    if json_out:
+        print(json.dumps({"endpoints": res["endpoints"]}))
+        return
+    t = Table(title=f"MSC effect by mechanism (Shapley, {res['runs']} knock-out runs)")
+    t.add_column("output")
+    t.add_column("total")
+    for m in res["mechanisms"]:
+        t.add_column(m)
+    for name, e in res["endpoints"].items():
+        t.add_row(name, f"{e['total']:.3g}", *(f"{e['shares'][m]:.3g}" for m in res["mechanisms"]))
+    out_console.print(t)
+
+
 tissue_app = typer.Typer(no_args_is_help=True, help="Tissue-scale lobule model (histology-like pictures).")
 app.add_typer(tissue_app, name="tissue")
 

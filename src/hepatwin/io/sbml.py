@@ -31,7 +31,8 @@ from ..spec.model import TIME_UNIT, ModelSpec
 from ..spec.units import parse_unit, ureg
 
 #: spec function -> SBML L3 infix (libsbml parses max/min to the L3V2 MathML <max/>/<min/> elements)
-_CALL = {"max": "max", "min": "min", "exp": "exp", "log": "ln", "log10": "log10", "sqrt": "sqrt"}
+_CALL = {"max": "max", "min": "min", "exp": "exp", "log": "ln", "log10": "log10", "sqrt": "sqrt", "sin": "sin",
+         "cos": "cos"}
 START = ("burn-in", "baseline")
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "^"}
 

@@ -25,6 +25,8 @@ FUNCTIONS: dict[str, tuple[int, str]] = {
     "log": (1, "natural logarithm"),
     "log10": (1, "base-10 logarithm"),
     "sqrt": (1, "square root"),
+    "sin": (1, "sine (of a dimensionless argument, radians)"),
+    "cos": (1, "cosine (of a dimensionless argument, radians)"),
     "max": (2, "larger of two values"),
     "min": (2, "smaller of two values"),
     "hill": (3, "hill(x, K, n) = x^n / (K^n + x^n)"),
@@ -169,7 +171,7 @@ def _unit(node: ast.AST, units: dict[str, pint.Unit], text: str):
     if isinstance(node, ast.Call):
         name = node.func.id
         args = [_unit(a, units, text) for a in node.args]
-        if name in ("exp", "log", "log10"):
+        if name in ("exp", "log", "log10", "sin", "cos"):
             _require_dimensionless(args[0], text, f"{name}()")
             return ureg.dimensionless
         if name == "sqrt":
