@@ -934,24 +934,18 @@ def sensitivity_run(
     """Sensitivity indices of clinical outputs of a scenario to the model's parameters (declared ranges,
     log-uniform where they span more than a factor of 10)."""
     from .model import build_model
-    from .plan import plan_run
-    from .sensitivity.evaluate import control_of
     from .sensitivity.problem import make_problem
-    from .sensitivity.run import run_sensitivity
+    from .sensitivity.run import scenario_sensitivity
 
     scen = _load(scenario)
-    spec = build_model()
     rng = _ranges(ranges)
-    if rng:   # check the ranges before any simulation; the run uses them through a problem with these bounds
-        make_problem(spec, params, rng)
-    if msc_effect and not scen.regimen:
-        raise UserError("--msc-effect: the scenario gives no MSCs; add a [[regimen]]")
-    control = plan_run(control_of(scen), spec) if msc_effect else None
+    if rng:   # check the ranges before any simulation
+        make_problem(build_model(), params, rng)
     with _executor(executor, workers, scheduler) as pool, _progress() as progress:
         task = progress.add_task("sensitivity", total=None)
-        res = run_sensitivity(spec, plan_run(scen, spec), outputs, method=method, params=params, n=n, seed=seed,
-                              engine=engine.value, control=control, progress=_reporter(progress, task),
-                              ranges=rng, executor=pool)
+        res = scenario_sensitivity(scen, outputs, msc_effect=msc_effect, method=method, params=params, n=n,
+                                   seed=seed, engine=engine.value, progress=_reporter(progress, task), ranges=rng,
+                                   executor=pool)
     table = res["indices"]
     if out is not None:
         from .io.atomic import write_bytes, write_text

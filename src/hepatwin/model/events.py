@@ -92,14 +92,8 @@ def module() -> Module:
         P("w_ai", 1.0, "1", 0.0, 5.0,
           "assumed: a bleed doubles IL-6 and IL-8 production at its peak (systemic inflammation after bleeding, "
           "the precipitant of ACLF)", "weight of the acute insult in IL-6/IL-8 production"),
-        P("thr_vb", 1.0, "1", 0.0, 1e6, "assumed: set per patient from its stream (engine.draws)",
-          "cumulative-hazard level of the next bleed", constant=False),
-        P("seed_vb", 0.0, "1", 0.0, 2.0 ** 53, "assumed: set per patient from its stream",
-          "stream key of the bleeding thresholds", constant=False),
-        P("thr_hcc", 1.0, "1", 0.0, 1e6, "assumed: set per patient from its stream (engine.draws)",
-          "cumulative-hazard level of the next HCC", constant=False),
-        P("seed_hcc", 0.0, "1", 0.0, 2.0 ** 53, "assumed: set per patient from its stream",
-          "stream key of the HCC thresholds", constant=False),
+        *_stream("vb", "bleed", "bleeding"),
+        *_stream("hcc", "HCC", "HCC"),
         P("cp_alb_1", 35.0, "g/L", 35.0, 35.0, src.PUGH_1973, "albumin above which Child-Pugh scores 1 point"),
         P("cp_alb_2", 28.0, "g/L", 28.0, 28.0, src.PUGH_1973, "albumin below which Child-Pugh scores 3 points"),
         P("h_inf", 0.05 / YEAR, "1/day", 0.01 / YEAR, 0.2 / YEAR,
@@ -108,10 +102,7 @@ def module() -> Module:
           "clinically evident ascites"),
         P("hr_inf_asc", 6.0, "1", 2.0, 12.0, "assumed: about 30%/year with clinically evident ascites (spontaneous "
           "bacterial peritonitis and other infections)", "infection hazard ratio with ascites grade >= 2"),
-        P("thr_inf", 1.0, "1", 0.0, 1e6, "assumed: set per patient from its stream (engine.draws)",
-          "cumulative-hazard level of the next infection", constant=False),
-        P("seed_inf", 0.0, "1", 0.0, 2.0 ** 53, "assumed: set per patient from its stream",
-          "stream key of the infection thresholds", constant=False),
+        *_stream("inf", "infection", "infection"),
         P("h_flare", 0.1 / YEAR, "1/day", 0.02 / YEAR, 0.3 / YEAR,
           "assumed: spontaneous acute exacerbations (ALT > 5x the upper limit) of untreated chronic hepatitis B, "
           "about 10%/year; none under antiviral control", "HBV flare hazard, untreated"),
@@ -123,14 +114,8 @@ def module() -> Module:
         P("k_ah_inj", 0.015, "1/day", 0.003, 0.05, "assumed: a flare kills hepatocytes about 10x faster than "
           "chronic injury at its peak (ALT about 10x the upper limit)", "hepatocyte death rate per unit acute "
           "hepatitis"),
-        P("thr_flare", 1.0, "1", 0.0, 1e6, "assumed: set per patient from its stream (engine.draws)",
-          "cumulative-hazard level of the next HBV flare", constant=False),
-        P("seed_flare", 0.0, "1", 0.0, 2.0 ** 53, "assumed: set per patient from its stream",
-          "stream key of the HBV flare thresholds", constant=False),
-        P("thr_ah", 1.0, "1", 0.0, 1e6, "assumed: set per patient from its stream (engine.draws)",
-          "cumulative-hazard level of the next alcoholic hepatitis", constant=False),
-        P("seed_ah", 0.0, "1", 0.0, 2.0 ** 53, "assumed: set per patient from its stream",
-          "stream key of the alcoholic hepatitis thresholds", constant=False),
+        *_stream("flare", "HBV flare", "HBV flare"),
+        *_stream("ah", "alcoholic hepatitis", "alcoholic hepatitis"),
         P("MAP0", 90.0, "mmHg", 80.0, 100.0, "assumed: healthy mean arterial pressure", "mean arterial pressure"),
         P("d_map", 12.0, "mmHg", 0.0, 25.0, "assumed: splanchnic vasodilation lowers the pressure of patients with "
           "portal hypertension by about 10-15 mmHg", "largest fall of the pressure with portal hypertension"),
@@ -220,6 +205,15 @@ def module() -> Module:
     return Module("events", "Clinical events that change the patient: variceal bleeding, infection, HCC; the organ "
                   "failures of an acute insult.",
                   states=states, parameters=params, derived=derived, processes=procs, triggers=triggers)
+
+
+def _stream(key: str, next_what: str, stream_what: str) -> list:
+    """The two per-patient parameters of a state event's random thresholds: the level of the next event and
+    the key of its stream (both set by the plan, engine.draws)."""
+    return [P(f"thr_{key}", 1.0, "1", 0.0, 1e6, "assumed: set per patient from its stream (engine.draws)",
+              f"cumulative-hazard level of the next {next_what}", constant=False),
+            P(f"seed_{key}", 0.0, "1", 0.0, 2.0 ** 53, "assumed: set per patient from its stream",
+              f"stream key of the {stream_what} thresholds", constant=False)]
 
 
 def _ln(x: float) -> float:
