@@ -16,7 +16,7 @@ from hepatwin.errors import InputError
 from hepatwin.model._decl import D, P, R, S
 from hepatwin.plan import RunPlan
 from hepatwin.scenario import load_scenario
-from hepatwin.sensitivity import attribute, attribute_scenario, run_sensitivity, shapley
+from hepatwin.sensitivity import attribute, attribute_scenario, run_sensitivity, scenario_sensitivity, shapley
 from hepatwin.spec.model import ModelSpec, Module
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,3 +144,117 @@ def test_every_executor_gives_the_same_indices():
     finally:
         sr.CHUNK = old
     assert pooled["indices"].equals(serial["indices"])
+
+
+ZHONGNAN = ROOT / "examples" / "trials" / "zhongnan2024.toml"
+ZHANG = ROOT / "examples" / "trials" / "zhang2012.toml"
+
+
+def test_a_dose_split_parameter_changes_the_msc_effect():
+    # the lung-trapped fraction splits each infusion between compartments when the run is planned; a parameter
+    # set that changes it must split the doses again (it was silently ignored: every index of it was 0)
+    from hepatwin.model import build_model
+    from hepatwin.sensitivity.evaluate import run_rows
+    from hepatwin.sensitivity.outputs import parse_output
+    from hepatwin.sensitivity.target import scenario_target
+
+    spec = build_model()
+    tgt = scenario_target(spec, load_scenario(MSC))
+    out = [parse_output("Mlung@2", set(spec.state_names))]
+    y = run_rows(spec, tgt.treated, out, {"f_lung_iv": np.array([0.5, 0.9])})[:, 0, 0]
+    assert y[1] > 1.1 * y[0] > 0     # equal when the doses are not split again
+
+
+def test_time_resolved_outputs_are_one_set_of_indices_per_day():
+    from hepatwin.sensitivity.outputs import expand_outputs
+
+    assert expand_outputs(["change:Alb@0:56:28", "IL8@7"]) == ["change:Alb@0", "change:Alb@28", "change:Alb@56",
+                                                                "IL8@7"]
+    for bad, word in (("Alb@10:5:1", "FIRST < LAST"), ("Alb@0:x:1", "numbers"), ("Alb@0:1000:1", "at most")):
+        with pytest.raises(InputError, match=word):
+            expand_outputs([bad])
+    res = scenario_sensitivity(load_scenario(MSC), ["change:Alb@29:85:28"], method="morris", n=4,
+                               params=["kS", "Emax_im"], msc_effect=True)
+    tab = res["indices"]
+    assert sorted(tab["day"].unique()) == [29.0, 57.0, 85.0] and set(tab["series"]) == {"change:Alb"}
+    # the MSC effect on albumin depends on the secretion potency at every day
+    mu = tab[(tab["index"] == "mu_star") & (tab["parameter"] == "Emax_im")]
+    assert (mu["value"] > 0).all()
+
+
+def test_success_power_matches_a_hand_computed_case():
+    from hepatwin.sensitivity import Success
+
+    s = Success("Alb", "change", 85.0, 0.05, n_treated=4, n_control=4, assay_cv=0.0)
+    treated = np.array([[32.0, 34.0, 36.0]])     # changes 2, 3, 4: mean 3, variance 1
+    control = np.array([[30.0, 32.0, 34.0]])     # changes 0, 1, 2: mean 1, variance 1
+    base = np.array([[30.0, 31.0, 32.0]])
+    z = 2.0 / math.sqrt(1 / 4 + 1 / 4)           # 2.83: power 0.81
+    from scipy.stats import norm
+    crit = norm.ppf(0.975)
+    expected = norm.cdf(z - crit) + norm.cdf(-z - crit)
+    assert s.power(treated, control, base, base)[0] == pytest.approx(expected, rel=1e-9)
+    # assay noise lowers the power
+    assert expected == pytest.approx(0.807, abs=0.001)
+    noisy = Success("Alb", "change", 85.0, 0.05, 4, 4, assay_cv=0.05)
+    assert noisy.power(treated, control, base, base)[0] < s.power(treated, control, base, base)[0]
+
+
+def test_attribution_over_a_protocol_arm_per_patient_and_summary(tmp_path):
+    from hepatwin.sensitivity import attribute_target, load_target
+
+    tgt = load_target(ZHONGNAN, arm="high", patients=4)
+    assert tgt.kind == "protocol" and len(tgt.patient_ids) == 4 and tgt.given_msc
+    res = attribute_target(tgt, ["change:Alb@85", "change:PTA@169"])
+    assert res["runs"] == 32 * 4 and res["patients"] == 4
+    pp = res["per_patient"]
+    for (pid, out), g in pp.groupby(["patient", "output"]):
+        assert g["share"].sum() == pytest.approx(g["total"].iloc[0], abs=1e-10), (pid, out)
+    for name, e in res["endpoints"].items():
+        sub = pp[pp["output"] == name]
+        assert e["total"] == pytest.approx(sub.groupby("patient")["total"].first().mean(), rel=1e-12)
+        assert sum(e["shares"].values()) == pytest.approx(e["total"], rel=1e-10)
+    # patients differ: the per-patient totals are not all equal
+    assert pp.groupby("patient")["total"].first().nunique() > 1
+    out = tmp_path / "attr"
+    p = run("attribute", ZHONGNAN, "--arm", "high", "--patients", "3", "--outputs", "change:Alb@85", "--out", out,
+            "--json")
+    assert p.returncode == 0, p.stderr
+    assert set(json.loads(p.stdout)) == {"endpoints"}
+    for f in ("attribution.csv", "attribution_per_patient.parquet", "report.html", "manifest.json"):
+        assert (out / f).is_file(), f
+    assert json.loads((out / "manifest.json").read_text())["patients"] == 3
+    refused(run("attribute", ZHONGNAN, "--arm", "placebo", "--json"), "--arm 'placebo'", "low, medium, high")
+
+
+def test_protocol_sensitivity_with_success_and_bad_input(tmp_path):
+    out = tmp_path / "sa"
+    p = run("sensitivity", "run", ZHANG, "--method", "morris", "--n", "4", "--patients", "6", "--outputs",
+            "success", "--outputs", "change:Alb@0:337:168", "--params", "kS", "--params", "Emax_im", "--out", out,
+            "--json")
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout)
+    assert res["outputs"] == ["change:Alb@0", "change:Alb@168", "change:Alb@336", "success"]
+    assert res["simulations"] == 4 * 3 * 6 * 2 and (out / "report.html").is_file()
+    succ = [r for r in res["indices"] if r["output"] == "success" and r["index"] == "mu_star"]
+    assert len(succ) == 2 and max(r["value"] for r in succ) > 0
+    refused(run("sensitivity", "run", ZHONGNAN, "--method", "morris", "--n", "4", "--patients", "3",
+                "--outputs", "success", "--params", "kS"), "success", "no control arm")
+    refused(run("sensitivity", "run", MSC, "--method", "morris", "--n", "4", "--outputs", "success",
+                "--params", "kS"), "success", "protocol")
+
+
+def test_a_parameter_that_varies_between_patients_is_shifted_not_replaced():
+    from hepatwin.engine.codegen import compile_model
+    from hepatwin.model import build_model
+    from hepatwin.sensitivity.evaluate import Patients, parameter_rows
+
+    spec = build_model()
+    model = compile_model(spec)
+    j, k = model.param_index("kp"), model.param_index("kS")
+    P = np.repeat(model.param_vector(spec.default_values())[None], 2, 0)
+    P[:, j] = spec.parameters["kp"].value * np.array([0.5, 2.0])     # kp varies between the two patients
+    pts = Patients(np.zeros((2, len(model.state_names))), P, np.zeros(2), [[], []])
+    rows = parameter_rows(spec, pts, {"kp": np.array([3 * spec.parameters["kp"].value]), "kS": np.array([0.2])})
+    assert rows[0, :, j] == pytest.approx(spec.parameters["kp"].value * np.array([1.5, 6.0]))
+    assert rows[0, :, k] == pytest.approx([0.2, 0.2])

@@ -909,10 +909,27 @@ def _ranges(items: list[str] | None) -> dict[str, tuple[float, float]]:
     return out
 
 
+TargetArgument = Annotated[Path, typer.Argument(metavar="SCENARIO_OR_PROTOCOL",
+                                                 help="scenario TOML (one patient) or trial protocol TOML (the "
+                                                      "patients of one of its treated arms)")]
+ArmOption = Annotated[str | None, typer.Option("--arm", help="protocol: the treated arm (default: the first)")]
+PatientsOption = Annotated[int, typer.Option("--patients", help="protocol: eligible patients of its population "
+                                                                "simulated under every parameter set")]
+
+
+def _target(path: Path, arm: str | None, patients: int, engine: str, pool, progress, task):
+    """The scenario or protocol at `path` as a sensitivity target (a protocol's patients screened here)."""
+    from .sensitivity.target import load_target
+
+    return load_target(path, arm=arm, patients=patients, engine=engine, executor=pool,
+                       progress=_reporter(progress, task, "screening: "))
+
+
 @sensitivity_app.command("run")
 def sensitivity_run(
-    scenario: Annotated[Path, typer.Argument(metavar="SCENARIO", help="scenario TOML file (the patient)")],
-    outputs: Annotated[list[str], typer.Option("--outputs", help="VAR@DAY, change:VAR@DAY or prob:EVENT@DAY "
+    target_file: TargetArgument,
+    outputs: Annotated[list[str], typer.Option("--outputs", help="VAR@DAY, change:VAR@DAY, prob:EVENT@DAY, a "
+                                                                 "series VAR@FIRST:LAST:STEP, or (protocol) success "
                                                                  "(repeat the option)")],
     method: Annotated[str, typer.Option(help="sobol | morris | efast")] = "sobol",
     params: Annotated[list[str] | None, typer.Option("--params", help="parameter name or module:NAME (repeat; "
@@ -922,48 +939,63 @@ def sensitivity_run(
     n: Annotated[int, typer.Option("--n", help="base samples (Sobol: a power of two; Morris: trajectories; "
                                                "eFAST: samples per parameter)")] = 256,
     seed: Annotated[int, typer.Option(min=0, help="sampling seed")] = 0,
-    msc_effect: Annotated[bool, typer.Option("--msc-effect", help="analyse the MSC effect: the scenario minus the "
-                                                                  "same patient without MSCs")] = False,
-    out: Annotated[Path | None, typer.Option("--out", help="write indices (Parquet, CSV) and a manifest")] = None,
+    msc_effect: Annotated[bool, typer.Option("--msc-effect", help="analyse the MSC effect: the run minus the "
+                                                                  "same patients without MSCs")] = False,
+    arm: ArmOption = None,
+    patients: PatientsOption = 20,
+    out: Annotated[Path | None, typer.Option("--out", help="write indices (Parquet, CSV), an HTML report and a "
+                                                           "manifest")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
     executor: ExecutorOption = "serial",
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     engine: BatchEngineOption = Engine.numba,
 ) -> None:
-    """Sensitivity indices of clinical outputs of a scenario to the model's parameters (declared ranges,
-    log-uniform where they span more than a factor of 10)."""
+    """Sensitivity indices of clinical outputs of a scenario's patient, or of the mean over a protocol arm's
+    patients, to the model's parameters (declared ranges, log-uniform where they span more than a factor of
+    10)."""
     from .model import build_model
     from .sensitivity.problem import make_problem
-    from .sensitivity.run import scenario_sensitivity
+    from .sensitivity.run import target_sensitivity
 
-    scen = _load(scenario)
     rng = _ranges(ranges)
     if rng:   # check the ranges before any simulation
         make_problem(build_model(), params, rng)
     with _executor(executor, workers, scheduler) as pool, _progress() as progress:
         task = progress.add_task("sensitivity", total=None)
-        res = scenario_sensitivity(scen, outputs, msc_effect=msc_effect, method=method, params=params, n=n,
-                                   seed=seed, engine=engine.value, progress=_reporter(progress, task), ranges=rng,
-                                   executor=pool)
+        tgt = _target(target_file, arm, patients, engine.value, pool, progress, task)
+        res = target_sensitivity(tgt, outputs, msc_effect=msc_effect, method=method, params=params, n=n,
+                                 seed=seed, engine=engine.value, progress=_reporter(progress, task), ranges=rng,
+                                 executor=pool)
     table = res["indices"]
     if out is not None:
         from .io.atomic import write_bytes, write_text
         from .io.manifest import make_manifest, write_manifest
+        from .report.sensitivity import sensitivity_report
 
+        inputs = {"input": str(target_file), "target": tgt.name, "patients": str(res["patients"]),
+                  "method": method, "N": str(n), "seed": str(seed), "outputs": ", ".join(res["outputs"]),
+                  "parameters": str(len(res["problem"].names)), "MSC effect": "yes" if msc_effect else "no",
+                  "simulations": f"{res['simulations']:,}", "seconds": f"{res['seconds']:.1f}"}
         with run_folder(out):
             write_text(out / "indices.csv", table.to_csv(index=False))
             write_bytes(out / "indices.parquet", table.to_parquet(index=False))
             if res["convergence"] is not None:
                 write_text(out / "convergence.csv", res["convergence"].to_csv(index=False))
-            write_manifest(out, make_manifest("sensitivity", scenario=str(scenario), method=method, n=n, seed=seed,
-                                              outputs=outputs, parameters=list(res["problem"].names),
-                                              msc_effect=msc_effect, simulations=res["simulations"],
-                                              timings={"total_s": res["seconds"]}, warnings=res["warnings"]))
+                write_bytes(out / "convergence.parquet", res["convergence"].to_parquet(index=False))
+            sensitivity_report(res, out, title=f"Sensitivity of {tgt.name}", inputs=inputs)
+            write_manifest(out, make_manifest("sensitivity", input=str(target_file), target=tgt.name, arm=arm,
+                                              patients=res["patients"], method=method, n=n, seed=seed,
+                                              outputs=res["outputs"], parameters=list(res["problem"].names),
+                                              ranges={k: list(v) for k, v in rng.items()}, msc_effect=msc_effect,
+                                              engine=engine.value, executor=executor,
+                                              simulations=res["simulations"], timings={"total_s": res["seconds"]},
+                                              warnings=res["warnings"]))
     for w in res["warnings"]:
         err_console.print(f"warning: {w}")
     if json_out:
         print(json.dumps({"method": method, "n": n, "simulations": res["simulations"], "seconds": res["seconds"],
+                          "patients": res["patients"], "outputs": res["outputs"],
                           "parameters": list(res["problem"].names), "indices": table.to_dict(orient="records"),
                           "warnings": res["warnings"]}, default=float))
         return
@@ -978,24 +1010,58 @@ def sensitivity_run(
 
 @app.command()
 def attribute(
-    scenario: Annotated[Path, typer.Argument(metavar="SCENARIO", help="scenario TOML file with an MSC regimen")],
-    outputs: Annotated[list[str] | None, typer.Option("--outputs", help="VAR@DAY, change:VAR@DAY or "
-                                                                        "prob:EVENT@DAY (repeat)")] = None,
+    target_file: TargetArgument,
+    outputs: Annotated[list[str] | None, typer.Option("--outputs", help="VAR@DAY, change:VAR@DAY, prob:EVENT@DAY "
+                                                                        "or VAR@FIRST:LAST:STEP (repeat)")] = None,
+    arm: ArmOption = None,
+    patients: PatientsOption = 20,
+    out: Annotated[Path | None, typer.Option("--out", help="write the shares per patient and the summary "
+                                                           "(Parquet, CSV), an HTML report and a manifest")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="print {\"endpoints\": {NAME: {\"total\", "
                                                           "\"shares\"}}}")] = False,
     engine: BatchEngineOption = Engine.numba,
 ) -> None:
     """Split the MSC effect on each output between the mechanisms by exact Shapley values over their 2^5
-    knock-out combinations (the shares add up to the total effect)."""
-    from .sensitivity.attribution import attribute_scenario
+    knock-out combinations, for a scenario's patient or each patient of a protocol arm (the shares add up to
+    the total effect)."""
+    import time
 
-    scen = _load(scenario)
-    res = attribute_scenario(scen, outputs or ["change:Alb@85", "change:PTA@85", "change:IL8@85"],
-                             engine=engine.value)
+    from .sensitivity.attribution import attribute_target
+
+    t0 = time.perf_counter()
+    with _progress() as progress:
+        task = progress.add_task("attribution", total=None)
+        tgt = _target(target_file, arm, patients, engine.value, None, progress, task)
+        progress.update(task, description="knock-out combinations")
+        res = attribute_target(tgt, outputs or ["change:Alb@85", "change:PTA@85", "change:IL8@85"],
+                               engine=engine.value)
+    seconds = time.perf_counter() - t0
+    if out is not None:
+        import pandas as pd
+
+        from .io.atomic import write_bytes, write_text
+        from .io.manifest import make_manifest, write_manifest
+        from .report.sensitivity import attribution_report
+
+        summary = pd.DataFrame([{"output": name, "mechanism": m, "share": e["shares"][m], "total": e["total"]}
+                                for name, e in res["endpoints"].items() for m in res["mechanisms"]])
+        inputs = {"input": str(target_file), "target": tgt.name, "patients": str(res["patients"]),
+                  "knock-out runs": f"{res['runs']:,}", "seconds": f"{seconds:.1f}"}
+        with run_folder(out):
+            for name, df in (("attribution", summary), ("attribution_per_patient", res["per_patient"])):
+                write_text(out / f"{name}.csv", df.to_csv(index=False))
+                write_bytes(out / f"{name}.parquet", df.to_parquet(index=False))
+            attribution_report(res, out, title=f"MSC effect by mechanism: {tgt.name}", inputs=inputs,
+                               per_patient=res["per_patient"] if res["patients"] > 1 else None)
+            write_manifest(out, make_manifest("attribution", input=str(target_file), target=tgt.name, arm=arm,
+                                              patients=res["patients"], outputs=list(res["endpoints"]),
+                                              mechanisms=res["mechanisms"], runs=res["runs"], engine=engine.value,
+                                              timings={"total_s": seconds}))
     if json_out:
         print(json.dumps({"endpoints": res["endpoints"]}))
         return
-    t = Table(title=f"MSC effect by mechanism (Shapley, {res['runs']} knock-out runs)")
+    t = Table(title=f"MSC effect by mechanism (Shapley, {res['runs']} knock-out runs, {res['patients']} "
+                    f"patient{'s' if res['patients'] > 1 else ''})")
     t.add_column("output")
     t.add_column("total")
     for m in res["mechanisms"]:

@@ -159,7 +159,26 @@ def regimen_events(spec: ModelSpec, regimen, weight_kg: float, params: dict[str,
     cells = regimen.dose * (weight_kg if regimen.dose_unit == "cells/kg" else 1.0)
     fractions = {s: evaluate(e, params) for s, e in spec.doses["msc"].parsed[regimen.route].items()}
     return [Event(float(day), add={s: cells * f for s, f in fractions.items()},
-                  label=f"{regimen.cell_source} {cells:.3g} cells {regimen.route}") for day in regimen.days]
+                  label=f"{regimen.cell_source} {cells:.3g} cells {regimen.route}",
+                  dose=("msc", regimen.route, cells)) for day in regimen.days]
+
+
+def dose_parameters(spec: ModelSpec) -> set[str]:
+    """Parameters the split of a dose between compartments depends on (e.g. the lung-trapped fraction)."""
+    return {n for d in spec.doses.values() for route in d.parsed.values() for e in route.values() for n in e.names}
+
+
+def redose(spec: ModelSpec, events: Sequence[Event], params: dict[str, float]) -> list[Event]:
+    """`events` with every dose split again between compartments with `params` (a run whose parameters of
+    the split differ from those the events were planned with)."""
+    out = []
+    for ev in events:
+        if ev.dose is not None:
+            name, route, amount = ev.dose
+            split = {s: amount * evaluate(e, params) for s, e in spec.doses[name].parsed[route].items()}
+            ev = Event(ev.time, add=split, set=ev.set, label=ev.label, dose=ev.dose)
+        out.append(ev)
+    return out
 
 
 def cohort_parameters(cfg, cand: pd.DataFrame, spec: ModelSpec, model, cell_source: str | None = None):
@@ -230,5 +249,6 @@ def plan_restart(cfg, base: pd.DataFrame, spec: ModelSpec, model, *, control_on:
     return BatchPlan(base[model.state_names].to_numpy(dtype=float), P, np.zeros(len(base)), events)
 
 
-__all__ = ["BatchPlan", "RunPlan", "cohort_parameters", "derived_in_force", "forced_event", "params_in_force",
-           "plan_history", "plan_restart", "plan_run", "regimen_events", "therapy_events", "trigger_parameters"]
+__all__ = ["BatchPlan", "RunPlan", "cohort_parameters", "derived_in_force", "dose_parameters", "forced_event",
+           "params_in_force", "plan_history", "plan_restart", "plan_run", "redose", "regimen_events", "therapy_events",
+           "trigger_parameters"]

@@ -17,3 +17,6 @@ class Event:
     add: dict[str, float] = field(default_factory=dict, compare=False)
     set: dict[str, float] = field(default_factory=dict, compare=False)
     label: str = field(default="", compare=False)
+    #: where `add` came from when it is a dose: (dose input, route, amount); lets a planner recompute the split
+    #: between compartments when the parameters of the split change (the solver ignores it)
+    dose: tuple[str, str, float] | None = field(default=None, compare=False)

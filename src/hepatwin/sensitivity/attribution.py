@@ -50,33 +50,52 @@ def attribute(evaluate: Callable[[dict[str, float]], np.ndarray], switches: Sequ
     return shapley(gains, m), gains[(1,) * m]
 
 
-def attribute_scenario(scenario, outputs: Sequence[str], *, engine: str = "numba") -> dict:
-    """The MSC effect on each output of `scenario` (which must give MSCs) split between the model's mechanisms:
-    {"endpoints": {OUTPUT: {"total": x, "shares": {MECHANISM: y}}}, "mechanisms": [...], "runs": 2^m}, the 2^m
-    knock-out combinations solved as one batch (the same patient, so no sampling noise)."""
+def attribute_target(target, outputs: Sequence[str], *, engine: str = "numba") -> dict:
+    """The MSC effect on each output of `target` (a scenario's patient or a protocol arm's patients, given MSCs)
+    split between the model's mechanisms, patient by patient, the 2^m knock-out combinations of every patient
+    solved as one batch (the same patients, so no sampling noise):
+    {"endpoints": {OUTPUT: {"total": x, "shares": {MECHANISM: y}}}, "mechanisms": [...], "runs": 2^m x patients,
+    "patients": k, "per_patient": DataFrame(patient, output, mechanism, share, total)}. A protocol's total and
+    shares are means over its patients (Shapley values are linear, so the mean shares add up to the mean total)."""
+    import pandas as pd
+
     from ..errors import InputError
     from ..model import build_model
     from ..model.catalog import mechanisms
     from .evaluate import run_rows
-    from .outputs import parse_output
+    from .outputs import expand_outputs, parse_output
 
-    if not scenario.regimen:
-        raise InputError("scenario: no [[regimen]]: there is no MSC effect to attribute; give the MSC course")
+    if not target.given_msc:
+        raise InputError(f"{target.kind}: no MSC regimen: there is no MSC effect to attribute; give the MSC course")
     spec = build_model()
     known = set(spec.state_names) | set(spec.derived)
-    outs = [parse_output(o, known) for o in outputs]
+    outs = [parse_output(o, known) for o in expand_outputs(list(outputs))]
     if not outs:
         raise InputError("--outputs: empty; expected at least one output such as Alb@85")
     mech = mechanisms()
     names, switches = list(mech), [mech[k] for k in mech]
     combos = coalitions(len(switches))
-    from ..plan import plan_run
-
-    table = run_rows(spec, plan_run(scenario, spec), outs, {sw: np.array([c[i] for c in combos], float)
-                                             for i, sw in enumerate(switches)}, engine=engine)
-    by = {c: table[r] for r, c in enumerate(combos)}
+    table = run_rows(spec, target.treated, outs, {sw: np.array([c[i] for c in combos], float)
+                                                  for i, sw in enumerate(switches)}, engine=engine)
+    if np.isnan(table).any():
+        bad = np.flatnonzero(np.isnan(table).any(axis=(0, 2)))
+        raise InputError(f"{len(bad)} patient(s) failed to simulate under some knock-out combination "
+                         f"(patient ids {', '.join(str(int(target.patient_ids[j])) for j in bad[:5])})")
+    by = {c: table[r] for r, c in enumerate(combos)}                       # patients x outputs
     shares, total = attribute(lambda sw: by[tuple(int(sw[s]) for s in switches)], switches)
-    return {"endpoints": {o.name: {"total": float(total[k]),
-                                   "shares": {names[i]: float(shares[i, k]) for i in range(len(names))}}
+    rows = [{"patient": int(pid), "output": o.name, "mechanism": names[i], "share": float(shares[i, j, k]),
+             "total": float(total[j, k])}
+            for j, pid in enumerate(target.patient_ids) for k, o in enumerate(outs) for i in range(len(names))]
+    return {"endpoints": {o.name: {"total": float(total[:, k].mean()),
+                                   "shares": {names[i]: float(shares[i, :, k].mean()) for i in range(len(names))}}
                           for k, o in enumerate(outs)},
-            "mechanisms": names, "runs": len(combos)}
+            "mechanisms": names, "runs": len(combos) * len(target.patient_ids), "patients": len(target.patient_ids),
+            "per_patient": pd.DataFrame(rows, columns=["patient", "output", "mechanism", "share", "total"])}
+
+
+def attribute_scenario(scenario, outputs: Sequence[str], *, engine: str = "numba") -> dict:
+    """`attribute_target` of one scenario's patient."""
+    from ..model import build_model
+    from .target import scenario_target
+
+    return attribute_target(scenario_target(build_model(), scenario), outputs, engine=engine)
