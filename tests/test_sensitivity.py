@@ -258,3 +258,25 @@ def test_a_parameter_that_varies_between_patients_is_shifted_not_replaced():
     rows = parameter_rows(spec, pts, {"kp": np.array([3 * spec.parameters["kp"].value]), "kS": np.array([0.2])})
     assert rows[0, :, j] == pytest.approx(spec.parameters["kp"].value * np.array([1.5, 6.0]))
     assert rows[0, :, k] == pytest.approx([0.2, 0.2])
+
+
+def test_corners_of_the_declared_ranges_solve():
+    # a liver destroyed within its 30-year history (highest HBV injury, steepest albumin and PTA relations) made
+    # the oncotic term of ascites (Alb0/Alb) and the INR (PTA0/PTA) infinite; lung and liver shares of
+    # circulating MSCs that sum above 1 (0.9 + 0.5) made the flow to the spleen negative; each failed the solver
+    from hepatwin.model import build_model
+    from hepatwin.sensitivity.evaluate import run_rows
+    from hepatwin.sensitivity.outputs import parse_output
+    from hepatwin.sensitivity.target import scenario_target
+
+    spec = build_model()
+    tgt = scenario_target(spec, load_scenario(MSC))
+    known = set(spec.state_names) | set(spec.derived)
+    outs = [parse_output(o, known) for o in ("Alb@85", "INR@85", "Mspleen@2", "Mlung@2", "Mliver@2")]
+    y = run_rows(spec, tgt.treated, outs, {"k_inj_HBV": np.array([0.005, 0.0009]), "g_alb": np.array([1.5, 0.35]),
+                                           "g_pta": np.array([1.5, 0.6]), "fb_lung": np.array([0.9, 0.6]),
+                                           "fb_liver": np.array([0.5, 0.25])})[:, 0]
+    assert np.isfinite(y).all()
+    assert y[0, 1] == pytest.approx(((6 + 6 * 100 / 5) / 12) ** 1.0, rel=1e-6)   # INR at the PTA floor of 5%
+    assert y[0, 2] == pytest.approx(0.0, abs=1e-3 * y[0, 3])                 # no flow to the spleen when the
+    assert (y[:, 2:] >= 0).all()                                              # lung and liver shares fill it

@@ -69,13 +69,17 @@ def kinetics() -> Module:
     ]
     derived = [
         D("potency", "src_UC*pot_UC + src_BM*pot_BM + src_AT*pot_AT", "1", "potency of the administered cells"),
-        D("fb_spleen", "1 - fb_lung - fb_liver", "1", "share of circulating cells arrested in the spleen"),
+        # the two declared shares can together exceed 1 within their ranges (0.9 + 0.5): then they are scaled to
+        # sum to 1 and the spleen takes none, instead of a negative flow to the spleen
+        D("fb_sum", "max(1, fb_lung + fb_liver)", "1", "normaliser of the lung and liver shares (1 unless they "
+          "exceed 1 together)"),
+        D("fb_spleen", "1 - (fb_lung + fb_liver)/fb_sum", "1", "share of circulating cells arrested in the spleen"),
         D("msc_total", "Mblood + Mlung + Mliver + Mspleen", "cell", "viable MSCs in the body", observable=True),
         D("msc_sat", "Smsc/(Smsc + EC50_S)", "1", "saturating MSC effect (0-1)", observable=True),
     ]
     procs = [
-        R("blood_to_lung", "k_dist*fb_lung*Mblood", {"Mblood": -1, "Mlung": 1}),
-        R("blood_to_liver", "k_dist*fb_liver*Mblood", {"Mblood": -1, "Mliver": 1}),
+        R("blood_to_lung", "k_dist*fb_lung/fb_sum*Mblood", {"Mblood": -1, "Mlung": 1}),
+        R("blood_to_liver", "k_dist*fb_liver/fb_sum*Mblood", {"Mblood": -1, "Mliver": 1}),
         R("blood_to_spleen", "k_dist*fb_spleen*Mblood", {"Mblood": -1, "Mspleen": 1}),
         R("lung_release", "k_lrel*Mlung", {"Mlung": -1, "Mblood": 1}),
         R("clear_blood", "kc_blood*Mblood", {"Mblood": -1}),

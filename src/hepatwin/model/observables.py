@@ -24,7 +24,13 @@ def module() -> Module:
           "sensitivity of albumin synthesis to hepatic function"),
         P("s_alb_il6", 0.05, "1", 0.0, 1.0, "assumed: IL-6 down-regulates albumin (negative acute-phase protein)",
           "albumin synthesis suppression per unit relative IL-6 excess"),
+        P("Alb_floor", 10.0, "g/L", 10.0, 10.0, "assumed: numerical floor of the oncotic term of ascites formation "
+          "(serum albumin below 10 g/L is hardly seen in living patients; keeps the term finite when a liver is "
+          "destroyed within a history)", "albumin floor of ascites formation"),
         P("PTA0", 100.0, "percent", 80.0, 120.0, _LAB, "healthy prothrombin activity"),
+        P("PTA_floor", 5.0, "percent", 5.0, 5.0, "assumed: numerical floor of the INR relation (PTA 5% is INR "
+          "about 10 with the default reagent; keeps the INR finite when clotting-factor synthesis stops)",
+          "prothrombin-activity floor of the INR"),
         P("k_pta", 0.5, "1/day", 0.2, 3.0, "assumed: lumped clotting factors (VII 4-6 h, II 60-72 h half-life)",
           "clotting-factor elimination rate"),
         P("g_pta", 0.6, "1", 0.2, 1.5, "calibrated: PTA ~50-65% (INR ~1.5) in decompensated cirrhosis",
@@ -84,9 +90,9 @@ def module() -> Module:
         P("he_g4", 0.88, "1", 0.1, 0.99, "assumed: encephalopathy index thresholds", "index of HE grade 4"),
     ]
     derived = [
-        D("Fn", "H*(1 - w_perf + w_perf*perf)", "1", "hepatic synthetic/clearance function, fraction of healthy",
+        D("Fn", "max(0, H*(1 - w_perf + w_perf*perf))", "1", "hepatic synthetic/clearance function, fraction of healthy",
           observable=True),
-        D("INR", "((pt_a + pt_b*PTA0/PTA)/(pt_a + pt_b))**isi", "1", "international normalised ratio",
+        D("INR", "((pt_a + pt_b*PTA0/max(PTA, PTA_floor))/(pt_a + pt_b))**isi", "1", "international normalised ratio",
           observable=True),
         D("Bil", "Bil0*(1 + chol)*(1 + k_bil_ai*AI)/max(Fn, Fn_min)**g_bil", "umol/L",
           "total bilirubin (with the cholestasis of an acute insult)", observable=True),
@@ -109,7 +115,7 @@ def module() -> Module:
         R("alb_elimination", "k_alb*Alb", {"Alb": -1}),
         R("pta_synthesis", "k_pta*PTA0*Fn**g_pta", {"PTA": 1}),
         R("pta_elimination", "k_pta*PTA", {"PTA": -1}),
-        R("ascites_formation", "k_af*hill(HVPG, K_asc_hvpg, n_asc)*Alb0/Alb", {"Asc": 1}),
+        R("ascites_formation", "k_af*hill(HVPG, K_asc_hvpg, n_asc)*Alb0/max(Alb, Alb_floor)", {"Asc": 1}),
         R("ascites_resorption", "k_ar*Asc", {"Asc": -1}),
     ]
     return Module("observables", "Labs and clinical signs derived from hepatic function and portal pressure.",
